@@ -1,0 +1,44 @@
+/** Shared types. This module imports nothing of ours. */
+
+/** Box in image pixels: [x1, y1, x2, y2], x2/y2 exclusive-ish continuous coordinates. */
+export type Box = [number, number, number, number];
+
+/** A decoded image: 8-bit RGB, interleaved, row-major, EXIF orientation already applied. */
+export interface RgbImage {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Detection {
+  box: Box;
+  score: number;
+  /** Index into the detector's class list, when it has one. */
+  classId?: number;
+  className?: string;
+}
+
+export interface DetectOptions {
+  minScore?: number;
+  maxDetections?: number;
+}
+
+export interface Detector {
+  readonly id: string;
+  init(): Promise<void>;
+  dispose(): Promise<void>;
+  /** Boxes in `image` pixel coordinates, clamped to the image, best score first. */
+  detect(image: RgbImage, options?: DetectOptions): Promise<Detection[]>;
+}
+
+export type Metric = 'cosine';
+
+export interface Embedder {
+  readonly id: string;
+  readonly dimension: number;
+  readonly metric: Metric;
+  init(): Promise<void>;
+  dispose(): Promise<void>;
+  /** One L2-normalised vector per crop, computed in one batched run. */
+  embed(crops: RgbImage[]): Promise<Float32Array[]>;
+}
