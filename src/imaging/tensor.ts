@@ -1,0 +1,196 @@
+import sharp from 'sharp';
+import type { Box, RgbImage } from '../core/types.js';
+
+/**
+ * Turns decoded images into model input tensors: pad (zeros) or stretch to the model's aspect,
+ * resize, normalise, lay out, batch. Returns the transform that maps model pixels back to each
+ * source image, so detections can be reported in the caller's coordinates.
+ */
+
+export type ResizeMode = 'pad-bottom-right' | 'pad-centre' | 'stretch';
+/**
+ * 'tf-bilinear' is tf.image.resizeBilinear(alignCorners = false, halfPixelCenters = false),
+ * which face-api uses: source = destination * (in / out), no half-pixel offset, no
+ * antialiasing. The others are sharp (libvips) kernels with half-pixel centres.
+ */
+export type Interpolation = 'tf-bilinear' | 'linear' | 'cubic' | 'lanczos3' | 'nearest';
+
+export interface TensorSpec {
+  width: number;
+  height: number;
+  layout: 'NCHW' | 'NHWC';
+  colour: 'RGB' | 'BGR';
+  resize: ResizeMode;
+  interpolation?: Interpolation;
+  /** x = (pixel 0..255 - mean) / std, per channel in the model's colour order. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** source = model * scale - offset, per axis. */
+export interface InputTransform {
+  scaleX: number;
+  scaleY: number;
+  offsetX: number;
+  offsetY: number;
+  sourceWidth: number;
+  sourceHeight: number;
+}
+
+export interface ImageTensor {
+  data: Float32Array;
+  dims: number[];
+  transforms: InputTransform[];
+}
+
+interface Placement {
+  /** Size of the (virtually) padded source that is resized to the model size. */
+  paddedWidth: number;
+  paddedHeight: number;
+  /** Zero columns/rows before the image inside the padded source. */
+  left: number;
+  top: number;
+}
+
+/**
+ * Where the image sits in the padded source. Centred padding splits like face-api's
+ * padToSquare: round(diff / 2) after the image, the rest before it.
+ */
+export function placeImage(width: number, height: number, spec: Pick<TensorSpec, 'width' | 'height' | 'resize'>): Placement {
+  if (spec.resize === 'stretch') return { paddedWidth: width, paddedHeight: height, left: 0, top: 0 };
+  const paddedWidth = Math.max(width, Math.ceil((height * spec.width) / spec.height));
+  const paddedHeight = Math.max(height, Math.ceil((width * spec.height) / spec.width));
+  if (spec.resize === 'pad-bottom-right') return { paddedWidth, paddedHeight, left: 0, top: 0 };
+  const dx = paddedWidth - width;
+  const dy = paddedHeight - height;
+  return { paddedWidth, paddedHeight, left: dx - Math.round(dx / 2), top: dy - Math.round(dy / 2) };
+}
+
+/** tf-bilinear resize of the zero-padded image straight into float RGB, without materialising the padding. */
+function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeight: number): Float32Array {
+  const { data, width, height } = image;
+  const out = new Float32Array(outWidth * outHeight * 3);
+  const ratioY = place.paddedHeight / outHeight;
+  const ratioX = place.paddedWidth / outWidth;
+  const colFloor = new Int32Array(outWidth);
+  const colCeil = new Int32Array(outWidth);
+  const colFrac = new Float64Array(outWidth);
+  for (let c = 0; c < outWidth; c++) {
+    const src = ratioX * c;
+    colFloor[c] = Math.max(0, Math.floor(src));
+    colCeil[c] = Math.min(place.paddedWidth - 1, Math.ceil(src));
+    colFrac[c] = src - colFloor[c]!;
+  }
+  // Pixel of the padded image, zero outside the real image.
+  const px = (y: number, x: number, ch: number): number => {
+    const iy = y - place.top;
+    const ix = x - place.left;
+    return iy < 0 || ix < 0 || iy >= height || ix >= width ? 0 : data[(iy * width + ix) * 3 + ch]!;
+  };
+  let o = 0;
+  for (let r = 0; r < outHeight; r++) {
+    const src = ratioY * r;
+    const y0 = Math.max(0, Math.floor(src));
+    const y1 = Math.min(place.paddedHeight - 1, Math.ceil(src));
+    const fy = src - y0;
+    for (let c = 0; c < outWidth; c++) {
+      const x0 = colFloor[c]!;
+      const x1 = colCeil[c]!;
+      const fx = colFrac[c]!;
+      for (let ch = 0; ch < 3; ch++) {
+        const tl = px(y0, x0, ch);
+        const tr = px(y0, x1, ch);
+        const bl = px(y1, x0, ch);
+        const br = px(y1, x1, ch);
+        const top = tl + (tr - tl) * fx;
+        const bottom = bl + (br - bl) * fx;
+        out[o++] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Padding with sharp's extend, then a separate resize (sharp would otherwise resize first). */
+async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<Float32Array> {
+  const raw = { width: image.width, height: image.height, channels: 3 as const };
+  let padded: Buffer = image.data;
+  if (place.paddedWidth !== image.width || place.paddedHeight !== image.height) {
+    padded = await sharp(image.data, { raw })
+      .extend({
+        top: place.top,
+        left: place.left,
+        bottom: place.paddedHeight - image.height - place.top,
+        right: place.paddedWidth - image.width - place.left,
+        background: { r: 0, g: 0, b: 0 },
+      })
+      .raw()
+      .toBuffer();
+  }
+  const resized = await sharp(padded, { raw: { width: place.paddedWidth, height: place.paddedHeight, channels: 3 } })
+    .resize(spec.width, spec.height, { fit: 'fill', kernel })
+    .raw()
+    .toBuffer();
+  return Float32Array.from(resized);
+}
+
+/** Resized RGB floats (interleaved, spec.width x spec.height) and the transform back to the source. */
+export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise<{ rgb: Float32Array; transform: InputTransform }> {
+  if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
+  const place = placeImage(image.width, image.height, spec);
+  const interpolation = spec.interpolation ?? 'tf-bilinear';
+  const rgb =
+    interpolation === 'tf-bilinear'
+      ? tfBilinear(image, place, spec.width, spec.height)
+      : await sharpResize(image, place, spec, interpolation);
+  const transform: InputTransform = {
+    scaleX: place.paddedWidth / spec.width,
+    scaleY: place.paddedHeight / spec.height,
+    offsetX: place.left,
+    offsetY: place.top,
+    sourceWidth: image.width,
+    sourceHeight: image.height,
+  };
+  return { rgb, transform };
+}
+
+/**
+ * Normalises interleaved RGB floats into `out` at `offset`. Each step is rounded to float32, as
+ * tfjs does ((x - mean) then / std), so inputs match face-api's bit for bit in the usual cases.
+ */
+function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array, offset: number): void {
+  const f = Math.fround;
+  const pixels = spec.width * spec.height;
+  const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  for (let c = 0; c < 3; c++) {
+    const src = order[c]!;
+    const mean = f(spec.mean[c]!);
+    const std = f(spec.std[c]!);
+    for (let i = 0; i < pixels; i++) {
+      const value = f(f(rgb[i * 3 + src]! - mean) / std);
+      out[offset + (spec.layout === 'NCHW' ? c * pixels + i : i * 3 + c)] = value;
+    }
+  }
+}
+
+/** One batched tensor for several images: [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC). */
+export async function toTensor(images: readonly RgbImage[], spec: TensorSpec): Promise<ImageTensor> {
+  const per = spec.width * spec.height * 3;
+  const data = new Float32Array(per * images.length);
+  const transforms: InputTransform[] = [];
+  for (const [n, image] of images.entries()) {
+    const { rgb, transform } = await resizeForModel(image, spec);
+    writeNormalised(rgb, spec, data, n * per);
+    transforms.push(transform);
+  }
+  const dims =
+    spec.layout === 'NCHW'
+      ? [images.length, 3, spec.height, spec.width]
+      : [images.length, spec.height, spec.width, 3];
+  return { data, dims, transforms };
+}
+
+/** Maps a box in model-input pixels to source-image pixels (not clamped). */
+export function boxToSource(box: Box, t: InputTransform): Box {
+  return [box[0] * t.scaleX - t.offsetX, box[1] * t.scaleY - t.offsetY, box[2] * t.scaleX - t.offsetX, box[3] * t.scaleY - t.offsetY];
+}
