@@ -42,3 +42,23 @@ export interface Embedder {
   /** One L2-normalised vector per crop, computed in one batched run. */
   embed(crops: RgbImage[]): Promise<Float32Array[]>;
 }
+
+/** Per-pack defaults of the cascade; galleries and requests may override them. */
+export interface PackDefaults {
+  /** Minimum cosine similarity for a match to give its label. */
+  threshold: number;
+  topK: number;
+  maxObjects: number;
+  /** Minimum detector score for a box to become an object. */
+  minScore: number;
+  /** Use the whole image as one box when nothing is detected (never for faces). */
+  wholeImageFallback: boolean;
+}
+
+/** A detector and an embedder that belong together, with their defaults. */
+export interface Pack {
+  readonly name: string;
+  readonly detector: Detector;
+  readonly embedder: Embedder;
+  readonly defaults: PackDefaults;
+}

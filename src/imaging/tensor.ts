@@ -66,44 +66,52 @@ export function placeImage(width: number, height: number, spec: Pick<TensorSpec,
   return { paddedWidth, paddedHeight, left: dx - Math.round(dx / 2), top: dy - Math.round(dy / 2) };
 }
 
+/**
+ * Source index (byte offset of a pixel, or -1 for a padding pixel) and weight along one axis, for
+ * tf-bilinear: src = ratio * dst, floor/ceil neighbours clamped to the padded size.
+ */
+function axisTaps(out: number, padded: number, before: number, size: number, stride: number) {
+  const lo = new Int32Array(out);
+  const hi = new Int32Array(out);
+  const frac = new Float64Array(out);
+  const ratio = padded / out;
+  const index = (p: number) => (p - before >= 0 && p - before < size ? (p - before) * stride : -1);
+  for (let d = 0; d < out; d++) {
+    const src = ratio * d;
+    const floor = Math.max(0, Math.floor(src));
+    lo[d] = index(floor);
+    hi[d] = index(Math.min(padded - 1, Math.ceil(src)));
+    frac[d] = src - floor;
+  }
+  return { lo, hi, frac };
+}
+
 /** tf-bilinear resize of the zero-padded image straight into float RGB, without materialising the padding. */
 function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeight: number): Float32Array {
-  const { data, width, height } = image;
+  const { data } = image;
   const out = new Float32Array(outWidth * outHeight * 3);
-  const ratioY = place.paddedHeight / outHeight;
-  const ratioX = place.paddedWidth / outWidth;
-  const colFloor = new Int32Array(outWidth);
-  const colCeil = new Int32Array(outWidth);
-  const colFrac = new Float64Array(outWidth);
-  for (let c = 0; c < outWidth; c++) {
-    const src = ratioX * c;
-    colFloor[c] = Math.max(0, Math.floor(src));
-    colCeil[c] = Math.min(place.paddedWidth - 1, Math.ceil(src));
-    colFrac[c] = src - colFloor[c]!;
-  }
-  // Pixel of the padded image, zero outside the real image.
-  const px = (y: number, x: number, ch: number): number => {
-    const iy = y - place.top;
-    const ix = x - place.left;
-    return iy < 0 || ix < 0 || iy >= height || ix >= width ? 0 : data[(iy * width + ix) * 3 + ch]!;
-  };
+  const cols = axisTaps(outWidth, place.paddedWidth, place.left, image.width, 3);
+  const rows = axisTaps(outHeight, place.paddedHeight, place.top, image.height, image.width * 3);
   let o = 0;
   for (let r = 0; r < outHeight; r++) {
-    const src = ratioY * r;
-    const y0 = Math.max(0, Math.floor(src));
-    const y1 = Math.min(place.paddedHeight - 1, Math.ceil(src));
-    const fy = src - y0;
+    const r0 = rows.lo[r]!;
+    const r1 = rows.hi[r]!;
+    const fy = rows.frac[r]!;
     for (let c = 0; c < outWidth; c++) {
-      const x0 = colFloor[c]!;
-      const x1 = colCeil[c]!;
-      const fx = colFrac[c]!;
+      const c0 = cols.lo[c]!;
+      const c1 = cols.hi[c]!;
+      const fx = cols.frac[c]!;
+      const tl = r0 < 0 || c0 < 0 ? -1 : r0 + c0;
+      const tr = r0 < 0 || c1 < 0 ? -1 : r0 + c1;
+      const bl = r1 < 0 || c0 < 0 ? -1 : r1 + c0;
+      const br = r1 < 0 || c1 < 0 ? -1 : r1 + c1;
       for (let ch = 0; ch < 3; ch++) {
-        const tl = px(y0, x0, ch);
-        const tr = px(y0, x1, ch);
-        const bl = px(y1, x0, ch);
-        const br = px(y1, x1, ch);
-        const top = tl + (tr - tl) * fx;
-        const bottom = bl + (br - bl) * fx;
+        const vtl = tl < 0 ? 0 : data[tl + ch]!;
+        const vtr = tr < 0 ? 0 : data[tr + ch]!;
+        const vbl = bl < 0 ? 0 : data[bl + ch]!;
+        const vbr = br < 0 ? 0 : data[br + ch]!;
+        const top = vtl + (vtr - vtl) * fx;
+        const bottom = vbl + (vbr - vbl) * fx;
         out[o++] = top + (bottom - top) * fy;
       }
     }
@@ -162,14 +170,14 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
   const f = Math.fround;
   const pixels = spec.width * spec.height;
   const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const planar = spec.layout === 'NCHW';
   for (let c = 0; c < 3; c++) {
     const src = order[c]!;
     const mean = f(spec.mean[c]!);
     const std = f(spec.std[c]!);
-    for (let i = 0; i < pixels; i++) {
-      const value = f(f(rgb[i * 3 + src]! - mean) / std);
-      out[offset + (spec.layout === 'NCHW' ? c * pixels + i : i * 3 + c)] = value;
-    }
+    const base = offset + (planar ? c * pixels : c);
+    const step = planar ? 1 : 3;
+    for (let i = 0; i < pixels; i++) out[base + i * step] = f(f(rgb[i * 3 + src]! - mean) / std);
   }
 }
 

@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RgbImage } from '../../../src/core/types.js';
+import { cropImage, cropRect } from '../../../src/imaging/crop.js';
+import { boxToSource, placeImage, resizeForModel, toTensor, type TensorSpec } from '../../../src/imaging/tensor.js';
+
+const image = (width: number, height: number, pixel: (x: number, y: number, c: number) => number): RgbImage => {
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = pixel(x, y, c);
+  return { data, width, height };
+};
+
+const spec = (over: Partial<TensorSpec> = {}): TensorSpec => ({
+  width: 4,
+  height: 4,
+  layout: 'NCHW',
+  colour: 'RGB',
+  resize: 'pad-bottom-right',
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  ...over,
+});
+
+/** Two pixels side by side: (10, 20, 30) and (40, 50, 60). */
+const pair = image(2, 1, (x, _y, c) => 10 * (c + 1) + 30 * x);
+
+describe('placeImage', () => {
+  it('pads at the bottom/right, centred like face-api (the extra pixel after the image), or stretches', () => {
+    expect(placeImage(3, 2, spec())).toEqual({ paddedWidth: 3, paddedHeight: 3, left: 0, top: 0 });
+    // height diff 3: round(1.5) = 2 rows after, 1 before
+    expect(placeImage(5, 2, spec({ resize: 'pad-centre' }))).toEqual({ paddedWidth: 5, paddedHeight: 5, left: 0, top: 1 });
+    expect(placeImage(2, 6, spec({ resize: 'pad-centre' }))).toEqual({ paddedWidth: 6, paddedHeight: 6, left: 2, top: 0 });
+    expect(placeImage(5, 2, spec({ resize: 'stretch' }))).toEqual({ paddedWidth: 5, paddedHeight: 2, left: 0, top: 0 });
+  });
+});
+
+describe('tf-bilinear resize with zero padding', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('samples at dst * in / out with no half-pixel offset', async () => {
+    const { rgb } = await resizeForModel(pair, spec());
+    const red = Array.from({ length: 16 }, (_, i) => rgb[i * 3]);
+    // padded 2x2 (second row zeros) -> 4x4, source positions 0, 0.5, 1, 1.5 (clamped)
+    expect(red).toEqual([10, 25, 40, 40, 5, 12.5, 20, 20, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('matches tf.image.resizeBilinear on face-api padded inputs exactly', async () => {
+    // Odd height difference (15), so centring has to put the extra row where face-api does.
+    const src = image(37, 22, (x, y, c) => (x * 7 + y * 13 + c * 101) % 256);
+    for (const resize of ['pad-bottom-right', 'pad-centre'] as const) {
+      const { rgb } = await resizeForModel(src, spec({ width: 32, height: 32, resize }));
+      // face-api padToSquare: append round(diff * (centre ? 0.5 : 1)) rows, prepend the rest
+      const append = Math.round(15 * (resize === 'pad-centre' ? 0.5 : 1));
+      const expected = tf.tidy(() => {
+        const t = tf.tensor4d(Float32Array.from(src.data), [1, 22, 37, 3]);
+        const before = tf.zeros([1, 15 - append, 37, 3]);
+        const after = tf.zeros([1, append, 37, 3]);
+        return tf.image.resizeBilinear(tf.concat([before, t, after], 1) as tf.Tensor4D, [32, 32], false, false).dataSync();
+      });
+      expect(Math.max(...rgb.map((v, i) => Math.abs(v - expected[i]!)))).toBe(0);
+    }
+  });
+});
+
+describe('toTensor', () => {
+  it('normalises (x - mean) / std, planar NCHW in RGB order', async () => {
+    const t = await toTensor([image(1, 1, (_x, _y, c) => [100, 150, 200][c]!)], spec({ width: 1, height: 1, mean: [100, 50, 0], std: [2, 4, 8] }));
+    expect(t.dims).toEqual([1, 3, 1, 1]);
+    expect(Array.from(t.data)).toEqual([0, 25, 25]);
+  });
+
+  it('lays out NHWC and swaps to BGR when asked', async () => {
+    const t = await toTensor([pair], spec({ width: 2, height: 1, resize: 'stretch', layout: 'NHWC', colour: 'BGR' }));
+    expect(t.dims).toEqual([1, 1, 2, 3]);
+    expect(Array.from(t.data)).toEqual([30, 20, 10, 60, 50, 40]);
+  });
+
+  it('batches images into one array, each slice equal to its own tensor', async () => {
+    const other = image(3, 5, (x, y, c) => x + y + c);
+    const s = spec({ width: 6, height: 6, resize: 'pad-centre', mean: [1, 2, 3], std: [2, 2, 2] });
+    const both = await toTensor([pair, other], s);
+    expect(both.dims).toEqual([2, 3, 6, 6]);
+    const single = await toTensor([other], s);
+    expect(Array.from(both.data.subarray(108))).toEqual(Array.from(single.data));
+    expect(both.transforms).toHaveLength(2);
+  });
+
+  it('returns transforms that map model pixels back to the source image', async () => {
+    const wide = await toTensor([image(200, 100, () => 0)], spec({ width: 50, height: 50 }));
+    expect(boxToSource([0, 0, 50, 25], wide.transforms[0]!)).toEqual([0, 0, 200, 100]);
+    const tall = await toTensor([image(100, 200, () => 0)], spec({ width: 50, height: 50, resize: 'pad-centre' }));
+    expect(boxToSource([12.5, 0, 37.5, 50], tall.transforms[0]!)).toEqual([0, 0, 100, 200]);
+    const stretched = await toTensor([image(100, 200, () => 0)], spec({ width: 50, height: 50, resize: 'stretch' }));
+    expect(boxToSource([0, 0, 50, 50], stretched.transforms[0]!)).toEqual([0, 0, 100, 200]);
+  });
+
+  it('also resizes with sharp kernels (constant image stays constant, padding stays zero)', async () => {
+    const grey = image(8, 4, () => 90);
+    const { rgb } = await resizeForModel(grey, spec({ width: 4, height: 4, interpolation: 'linear' }));
+    expect(rgb[0]).toBe(90);
+    expect(rgb[(0 * 4 + 3) * 3]).toBe(90);
+    expect(rgb[(3 * 4 + 0) * 3]).toBe(0);
+  });
+});
+
+// The crops are what the embedder's tensors are made from; kept here with the tensor tests.
+describe('cropImage', () => {
+  const src = image(10, 6, (x, y, c) => y * 30 + x * 3 + c);
+
+  it('copies exact pixels of the outward-rounded box', async () => {
+    const crop = await cropImage(src, [2.5, 1.2, 4.1, 3]);
+    expect([crop.width, crop.height]).toEqual([3, 2]);
+    expect(Array.from(crop.data.subarray(0, 3))).toEqual([36, 37, 38]); // (2, 1)
+    expect(Array.from(crop.data.subarray(15, 18))).toEqual([72, 73, 74]); // (4, 2)
+  });
+
+  it('clamps to the image, adds margins, never goes below 1x1', () => {
+    expect(cropRect(src, [-5, -5, 50, 50])).toEqual([0, 0, 10, 6]);
+    expect(cropRect(src, [4, 2, 6, 4], { margin: 0.5 })).toEqual([3, 1, 7, 5]);
+    expect(cropRect(src, [20, 20, 30, 30])).toEqual([9, 5, 10, 6]);
+    expect(cropRect(src, [-9, -9, -1, -1])).toEqual([0, 0, 1, 1]);
+    expect(cropRect(src, [3, 3, 3, 3])).toEqual([3, 3, 4, 4]);
+  });
+
+  it('rejects non-finite boxes with INVALID_BOX', async () => {
+    await expect(cropImage(src, [0, 0, Number.NaN, 2])).rejects.toMatchObject({ code: 'INVALID_BOX' });
+  });
+});
