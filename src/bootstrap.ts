@@ -1,0 +1,68 @@
+import { pino, type Logger } from 'pino';
+import type { Config } from './config/config.js';
+import type { Pack } from './core/types.js';
+import { GalleryStore } from './gallery/gallery-store.js';
+import type { AppDeps, Readiness } from './http/app-deps.js';
+import { loadPack } from './models/pack-loader.js';
+import { InferenceLimiter } from './pipeline/inference-limiter.js';
+import { RecognitionPipeline } from './pipeline/recognition-pipeline.js';
+
+export interface Runtime extends AppDeps {
+  packs: ReadonlyMap<string, Pack>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The one place that wires concrete parts together: packs (models), the gallery store, the
+ * inference limiter and the pipeline. `dispose` releases them in reverse order.
+ */
+export async function bootstrap(config: Config, options: { logger?: Logger } = {}): Promise<Runtime> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const disposers: (() => Promise<void>)[] = [];
+  let ready = false;
+  try {
+    const packs = new Map<string, Pack>();
+    for (const name of config.packs) {
+      const started = performance.now();
+      const pack = await loadPack(config.modelsDir, name, { intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads });
+      disposers.push(async () => {
+        await pack.detector.dispose();
+        await pack.embedder.dispose();
+      });
+      packs.set(name, pack);
+      logger.info({ pack: name, detector: pack.detector.id, embedder: pack.embedder.id, ms: Math.round(performance.now() - started) }, 'pack loaded');
+    }
+    const galleries = new GalleryStore({
+      dataDir: config.dataDir,
+      snapshotEveryChanges: config.snapshotEveryChanges,
+      snapshotIntervalMs: config.snapshotIntervalMs,
+      hnsw: { m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf },
+      logger: logger.child({ component: 'gallery' }),
+    });
+    await galleries.init();
+    disposers.push(() => galleries.dispose());
+    const limiter = new InferenceLimiter(config.inferenceConcurrency, config.queueSize);
+    const pipeline = new RecognitionPipeline({
+      packs,
+      index: galleries,
+      limiter,
+      limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide },
+    });
+    ready = true;
+    const readiness = (): Readiness => ({
+      ready,
+      packs: [...packs.values()].map((p) => ({ name: p.name, detector: p.detector.id, embedder: p.embedder.id, dimension: p.embedder.dimension })),
+      galleries: ready ? galleries.listGalleries().length : 0,
+    });
+    return {
+      config, logger, packs, galleries, limiter, pipeline, readiness,
+      async dispose() {
+        ready = false;
+        for (const dispose of disposers.reverse()) await dispose();
+      },
+    };
+  } catch (err) {
+    for (const dispose of disposers.reverse()) await dispose().catch(() => undefined);
+    throw err;
+  }
+}

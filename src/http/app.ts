@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppDeps } from './app-deps.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandler } from './error-handler.js';
+import { Metrics } from './metrics.js';
+import { entryRoutes } from './routes/entry-routes.js';
+import { galleryRoutes } from './routes/gallery-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { recognitionRoutes } from './routes/recognition-routes.js';
+
+/** Builds the whole HTTP app without listening, so tests can inject requests or bind a port. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.maxBodyBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Only JSON and multipart carry requests; anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandler(app);
+  registerAuth(app, config.apiKey);
+
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    // Every file part becomes a Buffer, whatever its declared type (a text/plain part included).
+    onFile: async (part: MultipartFile) => {
+      (part as MultipartFile & { value: unknown }).value = await part.toBuffer();
+    },
+    limits: { fileSize: config.maxImageBytes, files: 1, fields: 20, parts: 21, fieldSize: config.maxMetadataBytes + config.maxLabelLength * 4 + 1024 },
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Spotter', version: '1', description: 'Cascaded image recognition: detect, embed, search an HNSW gallery.' },
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } },
+      security: config.apiKey ? [{ apiKey: [] }] : [],
+    },
+    transform: jsonSchemaTransform,
+  });
+  if (config.docs) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const metrics = new Metrics({
+    galleries: () => deps.galleries.listGalleries(),
+    queue: () => ({ inFlight: deps.limiter.inFlight, queued: deps.limiter.queued }),
+  });
+  metrics.register(app);
+  app.addHook('onError', async (_request, _reply, err) => {
+    metrics.rejected.inc({ code: (err as { code?: string }).code ?? 'INTERNAL' });
+  });
+
+  await app.register(async (scope) => {
+    await healthRoutes(scope, deps);
+    await galleryRoutes(scope, deps);
+    await entryRoutes(scope, deps);
+    await recognitionRoutes(scope, deps, (route, timings) => metrics.observeStages(route, timings));
+  });
+  return app;
+}

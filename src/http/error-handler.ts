@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, ERROR_CODES, type ErrorCode } from '../core/app-error.js';
+
+/** Fastify and plugin error codes that are the client's fault, mapped to our stable codes. */
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_REQ_FILE_TOO_LARGE: 'IMAGE_TOO_LARGE',
+  FST_PARTS_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_FILES_LIMIT: 'BAD_REQUEST',
+  FST_FIELDS_LIMIT: 'BAD_REQUEST',
+  FST_PROTO_VIOLATION: 'BAD_REQUEST',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_VALIDATION: 'BAD_REQUEST',
+};
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  error: string;
+  message: string;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  const statusCode = ERROR_CODES[code].status;
+  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message };
+}
+
+function toAppError(err: FastifyError | Error): AppError {
+  if (err instanceof AppError) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const issues = err.validation.map((v) => `${v.instancePath || '/'} ${v.message}`).join('; ');
+    return new AppError('BAD_REQUEST', `invalid ${(err as FastifyError).validationContext ?? 'request'}: ${issues}`);
+  }
+  const fastifyCode = (err as FastifyError).code;
+  const mapped = fastifyCode ? FRAMEWORK_CODES[fastifyCode] : undefined;
+  if (mapped) return new AppError(mapped, err.message, { cause: err });
+  // A malformed multipart body surfaces as a plain busboy Error with a 4xx statusCode or none.
+  const status = (err as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return new AppError('BAD_REQUEST', err.message, { cause: err });
+  if (/multipart|boundary|unexpected end of form/i.test(err.message)) return new AppError('BAD_REQUEST', `malformed multipart body: ${err.message}`, { cause: err });
+  return new AppError('INTERNAL', 'internal error', { cause: err });
+}
+
+/** The one error handler: stable codes, fastify's shape, and no internals for 5xx. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(err);
+    if (appError.statusCode >= 500 && appError.code !== 'OVERLOADED' && appError.code !== 'NOT_READY') {
+      request.log.error({ err }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, msg: appError.message }, 'request rejected');
+    }
+    if (appError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(appError.retryAfterSeconds));
+    const message = appError.code === 'INTERNAL' ? 'internal error; see the server log for request ' + request.id : appError.message;
+    return reply.code(appError.statusCode).send(errorBody(appError.code, message));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+}

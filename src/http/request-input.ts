@@ -1,0 +1,69 @@
+import { AppError } from '../core/app-error.js';
+import type { Box } from '../core/types.js';
+import { decodeBase64Image } from '../imaging/decode.js';
+
+export interface InputLimits {
+  maxImageBytes: number;
+  maxLabelLength: number;
+  maxMetadataBytes: number;
+}
+
+/** The image bytes of a multipart file part or a base64 JSON field. */
+export function imageBytes(value: unknown, limits: InputLimits): Buffer {
+  if (value === undefined || value === null || value === '') {
+    if (value === '') throw new AppError('IMAGE_EMPTY', 'the image field is empty');
+    throw new AppError('IMAGE_MISSING', "no image: send a multipart file part named 'image' or a JSON field 'image' with base64");
+  }
+  if (Buffer.isBuffer(value)) {
+    if (value.length === 0) throw new AppError('IMAGE_EMPTY', 'the image file is zero bytes long');
+    return value;
+  }
+  if (typeof value === 'string') return decodeBase64Image(value, limits.maxImageBytes);
+  throw new AppError('BAD_REQUEST', "'image' must be a file part or a base64 string");
+}
+
+// Control characters other than ordinary spaces make labels unprintable and unsearchable.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function validLabel(value: unknown, maxLength: number): string {
+  if (typeof value !== 'string' || value.trim().length === 0) throw new AppError('INVALID_LABEL', 'label must be a non-empty string');
+  if ([...value].length > maxLength) throw new AppError('INVALID_LABEL', `label is longer than ${maxLength} characters`);
+  if (CONTROL.test(value)) throw new AppError('INVALID_LABEL', 'label must not contain control characters');
+  return value.normalize('NFC');
+}
+
+export function validMetadata(value: unknown, maxBytes: number): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new AppError('INVALID_METADATA', 'metadata is not valid JSON');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('INVALID_METADATA', 'metadata must be a JSON object');
+  if (Buffer.byteLength(JSON.stringify(parsed)) > maxBytes) throw new AppError('INVALID_METADATA', `metadata is larger than ${maxBytes} bytes`);
+  return parsed as Record<string, unknown>;
+}
+
+/** A box from JSON ([x1, y1, x2, y2]) or multipart ("[x1,y1,x2,y2]" or "x1,y1,x2,y2"). */
+export function validBox(value: unknown): Box | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  let parts: unknown = value;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    try {
+      parts = text.startsWith('[') ? JSON.parse(text) : text.split(',').map((s) => Number(s.trim()));
+    } catch {
+      throw new AppError('INVALID_BOX', 'box is not [x1, y1, x2, y2]');
+    }
+  }
+  if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new AppError('INVALID_BOX', 'box must be four finite numbers [x1, y1, x2, y2]');
+  }
+  const box = parts as Box;
+  if (!(box[0] < box[2] && box[1] < box[3])) throw new AppError('INVALID_BOX', 'box needs x1 < x2 and y1 < y2');
+  return box;
+}

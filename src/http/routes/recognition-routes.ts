@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../app-deps.js';
+import { imageBytes } from '../request-input.js';
+import {
+  detectQuery, detectResponse, embedResponse, errorResponse, galleryParams, recognizeBody, recognizeResponse,
+} from '../schemas.js';
+import { pipelineRef } from './entry-routes.js';
+
+export async function recognitionRoutes(app: FastifyInstance, deps: AppDeps, observe: (route: string, timings: Record<string, number>) => void): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['recognition'];
+  const consumes = ['multipart/form-data', 'application/json'];
+  const errors = { 400: errorResponse, 413: errorResponse, 415: errorResponse, 422: errorResponse, 503: errorResponse };
+
+  r.post('/v1/galleries/:name/recognize', {
+    schema: { tags, summary: 'Detect, embed and look up every subject of an image', consumes, params: galleryParams, body: recognizeBody, response: { 200: recognizeResponse, ...errors } },
+  }, async (request) => {
+    const gallery = pipelineRef(deps.galleries.getGalleryRef(request.params.name));
+    const { image, ...options } = request.body;
+    const result = await deps.pipeline.recognize(imageBytes(image, deps.config), gallery, options);
+    observe('recognize', result.timings);
+    return result;
+  });
+
+  r.post('/v1/detect', {
+    schema: { tags, summary: 'Detect subjects with a pack (debugging, clients)', consumes, querystring: detectQuery, body: recognizeBody, response: { 200: detectResponse, ...errors } },
+  }, async (request) => {
+    const { image, ...options } = request.body;
+    const result = await deps.pipeline.detect(imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
+    observe('detect', result.timings);
+    return result;
+  });
+
+  r.post('/v1/embed', {
+    schema: { tags, summary: 'Detect and embed subjects; returns each vector', consumes, querystring: detectQuery, body: recognizeBody, response: { 200: embedResponse, ...errors } },
+  }, async (request) => {
+    const { image, ...options } = request.body;
+    const result = await deps.pipeline.embed(imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
+    observe('embed', result.timings);
+    return result;
+  });
+}

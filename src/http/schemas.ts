@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { recognitionOverridesSchema } from '../pipeline/recognition-options.js';
+
+/** The request and response shapes of API v1; they validate requests and generate /openapi.json. */
+
+export const galleryNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'gallery names are 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit');
+
+export const galleryParams = z.object({ name: galleryNameSchema });
+export const entryParams = z.object({ name: galleryNameSchema, id: z.string().min(1).max(64) });
+export const labelParams = z.object({ name: galleryNameSchema, label: z.string().min(1).max(10_000) });
+
+export const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).describe('[x1, y1, x2, y2] in image pixels');
+
+export const gallerySettingsSchema = recognitionOverridesSchema.strict();
+
+export const createGalleryBody = z
+  .object({
+    name: galleryNameSchema,
+    pack: z.string().min(1).max(64).optional().describe('Model pack; the default pack when omitted'),
+    settings: gallerySettingsSchema.optional(),
+  })
+  .strict();
+
+export const patchGalleryBody = z.object({ settings: gallerySettingsSchema }).strict();
+
+export const galleryResponse = z.object({
+  name: z.string(),
+  pack: z.string(),
+  embedder: z.object({ embedderId: z.string(), dimension: z.number(), metric: z.string() }),
+  settings: z.record(z.string(), z.unknown()),
+  effective: z.object({ threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean() }),
+  entryCount: z.number(),
+  labelCount: z.number(),
+  createdAt: z.string(),
+});
+
+/** An image is a file part (multipart) or a base64 string / data URL (JSON). */
+const imageField = z.any().optional().describe('multipart: the image file part; JSON: base64 string or data: URL');
+const jsonObjectOrString = z.union([z.record(z.string(), z.unknown()), z.string(), z.null()]);
+
+export const enrolBody = z.object({
+  image: imageField,
+  label: z.string().describe('Free text, any language; 1 to SPOTTER_MAX_LABEL_LENGTH characters'),
+  metadata: jsonObjectOrString.optional().describe('JSON object (a JSON string in multipart)'),
+  box: z.union([boxSchema, z.string()]).optional().describe('Enrol this region instead of the most confident detection'),
+});
+
+export const entryResponse = z.object({
+  id: z.string(),
+  label: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  box: boxSchema,
+  imageSha256: z.string(),
+  createdAt: z.string(),
+});
+
+export const enrolResponse = entryResponse.extend({ score: z.number(), timings: z.record(z.string(), z.number()) });
+
+export const listEntriesQuery = z.object({
+  label: z.string().max(10_000).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+export const listEntriesResponse = z.object({ entries: z.array(entryResponse), nextCursor: z.string().nullable() });
+
+export const patchEntryBody = z
+  .object({ label: z.string().optional(), metadata: z.record(z.string(), z.unknown()).nullable().optional() })
+  .strict()
+  .refine((b) => b.label !== undefined || b.metadata !== undefined, 'give label and/or metadata');
+
+export const labelsResponse = z.object({ labels: z.array(z.object({ label: z.string(), count: z.number() })) });
+
+export const recognizeBody = recognitionOverridesSchema.extend({ image: imageField });
+export const detectQuery = z.object({ pack: z.string().min(1).max(64).optional() });
+
+const matchSchema = z.object({ label: z.string(), similarity: z.number(), entryId: z.string() });
+const timingsSchema = z.record(z.string(), z.number()).describe('milliseconds per stage');
+const detectedObject = z.object({ box: boxSchema, score: z.number(), className: z.string().optional() });
+
+export const recognizeResponse = z.object({
+  width: z.number(),
+  height: z.number(),
+  objects: z.array(detectedObject.extend({ label: z.string().nullable(), similarity: z.number().nullable(), matches: z.array(matchSchema) })),
+  timings: timingsSchema,
+});
+export const detectResponse = z.object({ width: z.number(), height: z.number(), objects: z.array(detectedObject), timings: timingsSchema });
+export const embedResponse = z.object({
+  width: z.number(),
+  height: z.number(),
+  objects: z.array(detectedObject.extend({ vector: z.array(z.number()) })),
+  timings: timingsSchema,
+});
+
+export const errorResponse = z.object({ statusCode: z.number(), code: z.string(), error: z.string(), message: z.string() });

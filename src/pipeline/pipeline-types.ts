@@ -1,0 +1,44 @@
+import type { Box } from '../core/types.js';
+import type { Match } from './decision.js';
+import type { RecognitionOverrides } from './recognition-options.js';
+
+/** What the cascade needs of a gallery index; the gallery layer provides it. */
+export interface VectorIndex {
+  search(gallery: string, vector: Float32Array, k: number): Match[];
+}
+
+/** What enrolment needs of the durable store. */
+export interface EntrySink<E extends { id: string }> {
+  findDuplicate(gallery: string, label: string, imageSha256: string): E | null;
+  addEntry(
+    gallery: string,
+    input: { label: string; metadata?: Record<string, unknown> | null; box: Box; imageSha256: string; vector: Float32Array },
+  ): E;
+}
+
+export interface GalleryRef {
+  name: string;
+  pack: string;
+  /** The embedder the gallery's vectors came from; checked against the pack's. */
+  embedder?: { embedderId: string; dimension: number };
+  settings?: RecognitionOverrides;
+}
+
+export interface DetectedObject {
+  box: Box;
+  score: number;
+  className?: string;
+}
+
+export interface RecognizedObject extends DetectedObject {
+  label: string | null;
+  similarity: number | null;
+  matches: Match[];
+}
+
+export interface ImageResult<T> {
+  width: number;
+  height: number;
+  objects: T[];
+  timings: Record<string, number>;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { PackDefaults } from '../core/types.js';
+
+/** Overrides a gallery or a request may make to its pack's defaults. */
+export const recognitionOverridesSchema = z.object({
+  threshold: z.coerce.number().min(-1).max(1).optional().describe('Minimum cosine similarity for a label'),
+  topK: z.coerce.number().int().min(1).max(100).optional().describe('Matches returned per object'),
+  maxObjects: z.coerce.number().int().min(1).max(100).optional().describe('Most objects per image'),
+  minScore: z.coerce.number().min(0).max(1).optional().describe('Minimum detector score'),
+  vote: z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((v) => v === true || v === 'true')
+    .optional()
+    .describe('Label by a similarity-weighted vote over the top-k matches that pass the threshold'),
+  wholeImageFallback: z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((v) => v === true || v === 'true')
+    .optional()
+    .describe('Use the whole image as one object when nothing is detected'),
+});
+
+export type RecognitionOverrides = z.infer<typeof recognitionOverridesSchema>;
+
+export interface RecognitionOptions extends PackDefaults {
+  vote: boolean;
+}
+
+/** Pack defaults < gallery settings < request options. */
+export function resolveOptions(
+  defaults: PackDefaults,
+  ...layers: (RecognitionOverrides | undefined)[]
+): RecognitionOptions {
+  const resolved: RecognitionOptions = { ...defaults, vote: false };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  return resolved;
+}

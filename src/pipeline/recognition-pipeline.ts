@@ -1,0 +1,172 @@
+import { AppError } from '../core/app-error.js';
+import { iou } from '../core/geometry.js';
+import type { Box, Detection, Pack, RgbImage } from '../core/types.js';
+import { cropImage } from '../imaging/crop.js';
+import { decodeImage, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
+import { decide } from './decision.js';
+import type { InferenceLimiter } from './inference-limiter.js';
+import type { DetectedObject, EntrySink, GalleryRef, ImageResult, RecognizedObject, VectorIndex } from './pipeline-types.js';
+import { resolveOptions, type RecognitionOptions, type RecognitionOverrides } from './recognition-options.js';
+import { StageTimer } from './stage-timer.js';
+
+/** Overlap above which two recognised objects are one (PP-ShiTu's 0.05 drops real neighbours). */
+const FINAL_NMS_IOU = 0.5;
+
+export interface PipelineDeps {
+  packs: ReadonlyMap<string, Pack>;
+  index: VectorIndex;
+  limits: DecodeLimits;
+  limiter: InferenceLimiter;
+}
+
+export interface EnrolInput {
+  label: string;
+  metadata?: Record<string, unknown> | null;
+  box?: Box;
+}
+
+/** The cascade: decode -> detect -> (fallback box) -> crop -> embed -> search -> decide. */
+export class RecognitionPipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  pack(name: string): Pack {
+    const pack = this.deps.packs.get(name);
+    if (!pack) throw new AppError('PACK_NOT_FOUND', `no model pack named '${name}' is loaded (loaded: ${[...this.deps.packs.keys()].join(', ')})`);
+    return pack;
+  }
+
+  /** The gallery's pack, refusing a gallery whose vectors came from another embedder. */
+  packFor(gallery: GalleryRef): Pack {
+    const pack = this.pack(gallery.pack);
+    const bound = gallery.embedder;
+    if (bound && (bound.embedderId !== pack.embedder.id || bound.dimension !== pack.embedder.dimension)) {
+      throw new AppError(
+        'EMBEDDER_MISMATCH',
+        `gallery '${gallery.name}' holds ${bound.dimension}-D vectors of '${bound.embedderId}', but pack '${pack.name}' embeds with '${pack.embedder.id}' (${pack.embedder.dimension}-D)`,
+      );
+    }
+    return pack;
+  }
+
+  async recognize(bytes: Buffer, gallery: GalleryRef, request?: RecognitionOverrides): Promise<ImageResult<RecognizedObject>> {
+    const pack = this.packFor(gallery);
+    const options = resolveOptions(pack.defaults, gallery.settings, request);
+    const timer = new StageTimer();
+    // 1. Decode (outside the limiter, so that decoding the next image overlaps inference).
+    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    const objects = await this.deps.limiter.run(async () => {
+      // 2. Detect subjects, 3. fall back to the whole image where the pack allows it.
+      const detections = await this.subjects(pack, image, options, timer);
+      // 4. Crop and 5. embed every subject in one batched run.
+      const vectors = await this.embedBoxes(pack, image, detections, timer);
+      // 6. Search the gallery for each vector.
+      const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery.name, v, options.topK)));
+      // 7. Decide per object, then merge overlapping recognised objects.
+      return detections.map((d, i): RecognizedObject => {
+        const m = matches[i] ?? [];
+        return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
+      });
+    });
+    return { width: image.width, height: image.height, objects: finalNms(objects), timings: timer.result() };
+  }
+
+  async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject>> {
+    const pack = this.pack(packName);
+    const options = resolveOptions(pack.defaults, request);
+    const timer = new StageTimer();
+    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    const detections = await this.deps.limiter.run(() => this.subjects(pack, image, options, timer));
+    return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
+  }
+
+  async embed(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject & { vector: number[] }>> {
+    const pack = this.pack(packName);
+    const options = resolveOptions(pack.defaults, request);
+    const timer = new StageTimer();
+    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    const objects = await this.deps.limiter.run(async () => {
+      const detections = await this.subjects(pack, image, options, timer);
+      const vectors = await this.embedBoxes(pack, image, detections, timer);
+      return detections.map((d, i) => ({ ...toObject(d), vector: Array.from(vectors[i] ?? []) }));
+    });
+    return { width: image.width, height: image.height, objects, timings: timer.result() };
+  }
+
+  /**
+   * Enrols one subject of an image: the given box, else the most confident detection, else (for
+   * packs that allow it) the whole image. The same bytes under the same label are refused
+   * before any model runs.
+   */
+  async enrol<E extends { id: string }>(bytes: Buffer, gallery: GalleryRef, input: EnrolInput, sink: EntrySink<E>): Promise<{ entry: E; score: number; timings: Record<string, number> }> {
+    const pack = this.packFor(gallery);
+    const options = resolveOptions(pack.defaults, gallery.settings);
+    const timer = new StageTimer();
+    const imageSha256 = sha256Hex(bytes);
+    if (!input.box) {
+      const existing = sink.findDuplicate(gallery.name, input.label, imageSha256);
+      if (existing) throw new AppError('DUPLICATE_ENTRY', `these image bytes are already enrolled under this label as entry ${existing.id}`);
+    }
+    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    const { subject, vector } = await this.deps.limiter.run(async () => {
+      const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
+      const [vector] = await this.embedBoxes(pack, image, [subject], timer);
+      return { subject, vector: vector! };
+    });
+    const entry = timer.timeSync('store', () =>
+      sink.addEntry(gallery.name, { label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector }),
+    );
+    return { entry, score: subject.score, timings: timer.result() };
+  }
+
+  private async subjects(pack: Pack, image: RgbImage, options: RecognitionOptions, timer: StageTimer): Promise<Detection[]> {
+    const found = await timer.time('detect', () =>
+      pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects }),
+    );
+    if (found.length === 0 && options.wholeImageFallback) return [wholeImage(image)];
+    return found.slice(0, options.maxObjects);
+  }
+
+  private async bestSubject(pack: Pack, image: RgbImage, options: RecognitionOptions, timer: StageTimer): Promise<Detection> {
+    const [best] = await this.subjects(pack, image, { ...options, maxObjects: 1 }, timer);
+    if (!best) {
+      throw new AppError('NO_SUBJECT_FOUND', `the ${pack.name} detector found no subject (minimum score ${options.minScore}); pass a box to enrol a region by hand`);
+    }
+    return best;
+  }
+
+  private async embedBoxes(pack: Pack, image: RgbImage, detections: Detection[], timer: StageTimer): Promise<Float32Array[]> {
+    if (detections.length === 0) return [];
+    const crops = await timer.time('crop', () => Promise.all(detections.map((d) => cropImage(image, d.box))));
+    return timer.time('embed', () => pack.embedder.embed(crops));
+  }
+}
+
+function wholeImage(image: RgbImage): Detection {
+  return { box: [0, 0, image.width, image.height], score: 1 };
+}
+
+function givenBox(box: Box, image: RgbImage): Detection {
+  const [x1, y1, x2, y2] = box;
+  if (!(x1 >= 0 && y1 >= 0 && x2 <= image.width && y2 <= image.height && x2 - x1 >= 1 && y2 - y1 >= 1)) {
+    throw new AppError('INVALID_BOX', `box [${box.join(', ')}] is not inside the ${image.width}x${image.height} image with x1 < x2 and y1 < y2`);
+  }
+  return { box, score: 1 };
+}
+
+const roundBox = (box: Box): Box => box.map((v) => Math.round(v * 100) / 100) as Box;
+
+function toObject(d: Detection): DetectedObject {
+  const object: DetectedObject = { box: roundBox(d.box), score: Math.round(d.score * 1e4) / 1e4 };
+  if (d.className !== undefined) object.className = d.className;
+  return object;
+}
+
+/** Class-agnostic NMS: recognised objects first (by similarity), then unknown ones (by score). */
+function finalNms(objects: RecognizedObject[]): RecognizedObject[] {
+  const ranked = [...objects].sort(
+    (a, b) => Number(b.label !== null) - Number(a.label !== null) || (b.similarity ?? -2) - (a.similarity ?? -2) || b.score - a.score,
+  );
+  const kept: RecognizedObject[] = [];
+  for (const o of ranked) if (kept.every((k) => iou(k.box, o.box) <= FINAL_NMS_IOU)) kept.push(o);
+  return kept;
+}

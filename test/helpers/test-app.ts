@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { bootstrap, type Runtime } from '../../src/bootstrap.js';
+import { loadConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/app.js';
+
+export const PHOTOS = join(import.meta.dirname, '..', 'fixtures', 'photos');
+export const photo = (name: string): Buffer => readFileSync(join(PHOTOS, name));
+
+export interface TestApp {
+  app: FastifyInstance;
+  runtime: Runtime;
+  dataDir: string;
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** The real app (real models, real store in a temp folder) without a port. */
+export async function startTestApp(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestApp> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'spotter-test-'));
+  const config = loadConfig({}, { dataDir: dir, logLevel: 'silent', intraOpThreads: 2, ...overrides });
+  const runtime = await bootstrap(config, { logger: pino({ level: 'silent' }) });
+  const app = await buildApp(runtime);
+  await app.ready();
+  return {
+    app,
+    runtime,
+    dataDir: dir,
+    async close(options = {}) {
+      await app.close();
+      await runtime.dispose();
+      if (!options.keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A multipart/form-data body built by hand, so tests control every byte. */
+export function multipart(fields: Record<string, string>, files: Record<string, { data: Buffer; filename?: string; type?: string }> = {}) {
+  const boundary = '----spotter' + Math.random().toString(16).slice(2);
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  for (const [name, file] of Object.entries(files)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.filename ?? 'image'}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
+    parts.push(file.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}

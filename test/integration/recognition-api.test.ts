@@ -1,0 +1,137 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipart, photo, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+/** The service end to end through the real app: real models, real sharp, real SQLite and HNSW. */
+describe('recognition API (face pack)', () => {
+  let t: TestApp;
+  let entryId: string;
+  const astronaut = photo('astronaut.png');
+  let variants: Record<string, Buffer>;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    variants = {
+      cropped: await sharp(astronaut).extract({ left: 90, top: 10, width: 300, height: 320 }).png().toBuffer(),
+      rotated: await sharp(astronaut).rotate(12, { background: '#808080' }).png().toBuffer(),
+      blurred: await sharp(astronaut).blur(1.5).png().toBuffer(),
+      recompressed: await sharp(astronaut).resize(384).jpeg({ quality: 40 }).toBuffer(),
+    };
+  });
+  afterAll(async () => t?.close());
+
+  const recognize = async (image: Buffer, gallery = 'people') => {
+    const res = await t.app.inject({ method: 'POST', url: `/v1/galleries/${gallery}/recognize`, payload: { image: image.toString('base64') } });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+
+  it('creates a gallery bound to the face embedder', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/galleries', payload: { name: 'people', pack: 'face' } });
+    expect(res.statusCode, res.body).toBe(201);
+    const g = res.json();
+    expect(g).toMatchObject({ name: 'people', pack: 'face', entryCount: 0 });
+    expect(g.embedder.dimension).toBe(128);
+    expect(g.effective.wholeImageFallback).toBe(false);
+  });
+
+  it('enrols the face of astronaut.png (multipart) and refuses the same bytes twice', async () => {
+    const form = multipart({ label: 'Eileen Collins', metadata: '{"mission":"STS-93"}' }, { image: { data: astronaut, type: 'image/png' } });
+    const res = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/entries', ...form });
+    expect(res.statusCode, res.body).toBe(201);
+    const entry = res.json();
+    expect(entry.label).toBe('Eileen Collins');
+    expect(entry.metadata).toEqual({ mission: 'STS-93' });
+    // face-api finds the face at about x 181, y 73, w 83, h 102.
+    expect(entry.box[0]).toBeGreaterThan(170);
+    expect(entry.box[2]).toBeLessThan(280);
+    entryId = entry.id;
+
+    const again = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/entries', ...multipart({ label: 'Eileen Collins' }, { image: { data: astronaut } }) });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('DUPLICATE_ENTRY');
+  });
+
+  it('refuses to enrol a photo without a face', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/entries', payload: { label: 'cup', image: photo('coffee.png').toString('base64') } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('NO_SUBJECT_FOUND');
+  });
+
+  it.each(['cropped', 'rotated', 'blurred', 'recompressed'])('recognises the face in a %s copy', async (name) => {
+    const result = await recognize(variants[name]!);
+    expect(result.objects).toHaveLength(1);
+    const [object] = result.objects;
+    expect(object.label).toBe('Eileen Collins');
+    expect(object.matches[0].entryId).toBe(entryId);
+    expect(object.similarity).toBeGreaterThan(0.8);
+    expect(result.timings.total).toBeGreaterThan(0);
+  });
+
+  it('finds no object in a photo without a face', async () => {
+    const result = await recognize(photo('coffee.png'));
+    expect(result.objects).toEqual([]);
+  });
+
+  it('lists entries and labels', async () => {
+    const list = (await t.app.inject({ url: '/v1/galleries/people/entries?limit=10' })).json();
+    expect(list.entries.map((e: { id: string }) => e.id)).toEqual([entryId]);
+    expect(list.nextCursor ?? null).toBeNull();
+    const labels = (await t.app.inject({ url: '/v1/galleries/people/labels' })).json();
+    expect(labels.labels).toEqual([{ label: 'Eileen Collins', count: 1 }]);
+  });
+
+  it('relabels through PATCH without re-embedding', async () => {
+    const res = await t.app.inject({ method: 'PATCH', url: `/v1/galleries/people/entries/${entryId}`, payload: { label: 'Commander Collins' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const result = await recognize(variants.blurred!);
+    expect(result.objects[0].label).toBe('Commander Collins');
+  });
+
+  it('keeps everything across a restart on the same data folder', async () => {
+    const dataDir = t.dataDir;
+    await t.close({ keepData: true });
+    t = await startTestApp({}, dataDir);
+    const g = (await t.app.inject({ url: '/v1/galleries/people' })).json();
+    expect(g.entryCount).toBe(1);
+    const result = await recognize(variants.cropped!);
+    expect(result.objects[0].label).toBe('Commander Collins');
+  });
+
+  it('forgets a deleted entry', async () => {
+    const del = await t.app.inject({ method: 'DELETE', url: `/v1/galleries/people/entries/${entryId}` });
+    expect(del.statusCode).toBe(204);
+    const result = await recognize(variants.cropped!);
+    expect(result.objects).toHaveLength(1);
+    expect(result.objects[0].label).toBeNull();
+    expect(result.objects[0].matches).toEqual([]);
+    const gone = await t.app.inject({ url: `/v1/galleries/people/entries/${entryId}` });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().code).toBe('ENTRY_NOT_FOUND');
+  });
+
+  it('detects and embeds without a gallery', async () => {
+    const form = multipart({}, { image: { data: astronaut } });
+    const det = await t.app.inject({ method: 'POST', url: '/v1/detect?pack=face', ...form });
+    expect(det.statusCode, det.body).toBe(200);
+    expect(det.json()).toMatchObject({ width: 512, height: 512 });
+    expect(det.json().objects).toHaveLength(1);
+    const emb = await t.app.inject({ method: 'POST', url: '/v1/embed?pack=face', payload: { image: astronaut.toString('base64') } });
+    const vector: number[] = emb.json().objects[0].vector;
+    expect(vector).toHaveLength(128);
+    expect(Math.hypot(...vector)).toBeCloseTo(1, 4);
+  });
+
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().packs[0]).toMatchObject({ name: 'face', dimension: 128 });
+    const metrics = await t.app.inject({ url: '/metrics' });
+    expect(metrics.body).toContain('spotter_stage_duration_seconds');
+    expect(metrics.body).toContain('spotter_gallery_entries{gallery="people"}');
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json();
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/galleries', '/v1/galleries/{name}/recognize', '/v1/galleries/{name}/entries/{id}']));
+    expect((await t.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+});
