@@ -19,7 +19,6 @@ export const ERROR_CODES = {
   NO_SUBJECT_FOUND: { status: 422, summary: 'No subject (e.g. no face) was found to enrol.' },
   UNAUTHORIZED: { status: 401, summary: 'The x-api-key header is missing or wrong.' },
   NOT_FOUND: { status: 404, summary: 'No such route.' },
-  METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not with this method.' },
   GALLERY_NOT_FOUND: { status: 404, summary: 'No gallery with this name.' },
   GALLERY_EXISTS: { status: 409, summary: 'A gallery with this name already exists.' },
   ENTRY_NOT_FOUND: { status: 404, summary: 'No entry with this id in the gallery.' },

@@ -29,6 +29,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   registerErrorHandler(app);
   registerAuth(app, config.apiKey);
+  // While closing, answers to in-flight requests end their keep-alive connections, so that
+  // close() does not wait on clients that hold a connection open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues',
