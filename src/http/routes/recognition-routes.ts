@@ -23,21 +23,19 @@ export async function recognitionRoutes(app: FastifyInstance, deps: AppDeps, obs
     return result;
   });
 
-  r.post('/v1/detect', {
-    schema: { tags, summary: 'Detect subjects with a pack (debugging, clients)', consumes, querystring: detectQuery, body: recognizeBody, response: { 200: detectResponse, ...errors } },
-  }, async (request) => {
-    const { image, ...options } = request.body;
-    const result = await deps.pipeline.detect(imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
-    observe('detect', result.timings);
-    return result;
-  });
-
-  r.post('/v1/embed', {
-    schema: { tags, summary: 'Detect and embed subjects; returns each vector', consumes, querystring: detectQuery, body: recognizeBody, response: { 200: embedResponse, ...errors } },
-  }, async (request) => {
-    const { image, ...options } = request.body;
-    const result = await deps.pipeline.embed(imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
-    observe('embed', result.timings);
-    return result;
-  });
+  // Pack-level debugging endpoints: the same cascade without a gallery.
+  const packRoutes = [
+    { name: 'detect' as const, summary: 'Detect subjects with a pack (debugging, clients)', response: detectResponse },
+    { name: 'embed' as const, summary: 'Detect and embed subjects; returns each vector', response: embedResponse },
+  ];
+  for (const route of packRoutes) {
+    r.post(`/v1/${route.name}`, {
+      schema: { tags, summary: route.summary, consumes, querystring: detectQuery, body: recognizeBody, response: { 200: route.response, ...errors } },
+    }, async (request) => {
+      const { image, ...options } = request.body;
+      const result = await deps.pipeline[route.name](imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
+      observe(route.name, result.timings);
+      return result;
+    });
+  }
 }
