@@ -7,7 +7,12 @@ import type { Box, RgbImage } from '../core/types.js';
  * source image, so detections can be reported in the caller's coordinates.
  */
 
-export type ResizeMode = 'pad-bottom-right' | 'pad-centre' | 'stretch';
+/**
+ * 'letterbox' keeps the aspect and pads centred like 'pad-centre', with `padValue` pixels
+ * (Ultralytics uses 114). 'centre-crop' scales the shorter side to `shortestEdge` and cuts the
+ * centre width x height out, as Hugging Face image processors do (resize, then center_crop).
+ */
+export type ResizeMode = 'pad-bottom-right' | 'pad-centre' | 'letterbox' | 'stretch' | 'centre-crop';
 /**
  * 'tf-bilinear' is tf.image.resizeBilinear(alignCorners = false, halfPixelCenters = false),
  * which face-api uses: source = destination * (in / out), no half-pixel offset, no
@@ -25,6 +30,10 @@ export interface TensorSpec {
   /** x = (pixel 0..255 - mean) / std, per channel in the model's colour order. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
+  /** Value (0..255, before normalisation) of padding pixels; 0 unless given. */
+  padValue?: number;
+  /** 'centre-crop': length the shorter image side is scaled to before the crop; default min(width, height). */
+  shortestEdge?: number;
 }
 
 /** source = model * scale - offset, per axis. */
@@ -47,17 +56,26 @@ interface Placement {
   /** Size of the (virtually) padded source that is resized to the model size. */
   paddedWidth: number;
   paddedHeight: number;
-  /** Zero columns/rows before the image inside the padded source. */
+  /** Padding columns/rows before the image inside the padded source; negative when cropping. */
   left: number;
   top: number;
+}
+
+/** The centre window of the source that becomes the model input under 'centre-crop'. */
+function centreWindow(width: number, height: number, spec: Pick<TensorSpec, 'width' | 'height' | 'shortestEdge'>): Placement {
+  const scale = (spec.shortestEdge ?? Math.min(spec.width, spec.height)) / Math.min(width, height);
+  const paddedWidth = Math.max(1, Math.round(spec.width / scale));
+  const paddedHeight = Math.max(1, Math.round(spec.height / scale));
+  return { paddedWidth, paddedHeight, left: Math.round((paddedWidth - width) / 2), top: Math.round((paddedHeight - height) / 2) };
 }
 
 /**
  * Where the image sits in the padded source. Centred padding splits like face-api's
  * padToSquare: round(diff / 2) after the image, the rest before it.
  */
-export function placeImage(width: number, height: number, spec: Pick<TensorSpec, 'width' | 'height' | 'resize'>): Placement {
+export function placeImage(width: number, height: number, spec: Pick<TensorSpec, 'width' | 'height' | 'resize' | 'shortestEdge'>): Placement {
   if (spec.resize === 'stretch') return { paddedWidth: width, paddedHeight: height, left: 0, top: 0 };
+  if (spec.resize === 'centre-crop') return centreWindow(width, height, spec);
   const paddedWidth = Math.max(width, Math.ceil((height * spec.width) / spec.height));
   const paddedHeight = Math.max(height, Math.ceil((width * spec.height) / spec.width));
   if (spec.resize === 'pad-bottom-right') return { paddedWidth, paddedHeight, left: 0, top: 0 };
@@ -87,7 +105,7 @@ function axisTaps(out: number, padded: number, before: number, size: number, str
 }
 
 /** tf-bilinear resize of the zero-padded image straight into float RGB, without materialising the padding. */
-function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeight: number): Float32Array {
+function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeight: number, pad = 0): Float32Array {
   const { data } = image;
   const out = new Float32Array(outWidth * outHeight * 3);
   const cols = axisTaps(outWidth, place.paddedWidth, place.left, image.width, 3);
@@ -106,10 +124,10 @@ function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeig
       const bl = r1 < 0 || c0 < 0 ? -1 : r1 + c0;
       const br = r1 < 0 || c1 < 0 ? -1 : r1 + c1;
       for (let ch = 0; ch < 3; ch++) {
-        const vtl = tl < 0 ? 0 : data[tl + ch]!;
-        const vtr = tr < 0 ? 0 : data[tr + ch]!;
-        const vbl = bl < 0 ? 0 : data[bl + ch]!;
-        const vbr = br < 0 ? 0 : data[br + ch]!;
+        const vtl = tl < 0 ? pad : data[tl + ch]!;
+        const vtr = tr < 0 ? pad : data[tr + ch]!;
+        const vbl = bl < 0 ? pad : data[bl + ch]!;
+        const vbr = br < 0 ? pad : data[br + ch]!;
         const top = vtl + (vtr - vtl) * fx;
         const bottom = vbl + (vbr - vbl) * fx;
         out[o++] = top + (bottom - top) * fy;
@@ -119,19 +137,25 @@ function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeig
   return out;
 }
 
-/** Padding with sharp's extend, then a separate resize (sharp would otherwise resize first). */
+/**
+ * Cropping (negative offsets) with extract and padding with extend, then a separate resize
+ * (sharp would otherwise resize first).
+ */
 async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<Float32Array> {
   const raw = { width: image.width, height: image.height, channels: 3 as const };
   let padded: Buffer = image.data;
   if (place.paddedWidth !== image.width || place.paddedHeight !== image.height) {
-    padded = await sharp(image.data, { raw })
-      .extend({
-        top: place.top,
-        left: place.left,
-        bottom: place.paddedHeight - image.height - place.top,
-        right: place.paddedWidth - image.width - place.left,
-        background: { r: 0, g: 0, b: 0 },
-      })
+    const keptWidth = place.left < 0 ? place.paddedWidth : image.width;
+    const keptHeight = place.top < 0 ? place.paddedHeight : image.height;
+    const pad = { r: spec.padValue ?? 0, g: spec.padValue ?? 0, b: spec.padValue ?? 0 };
+    let edit = sharp(image.data, { raw });
+    if (keptWidth !== image.width || keptHeight !== image.height) {
+      edit = edit.extract({ left: Math.max(0, -place.left), top: Math.max(0, -place.top), width: keptWidth, height: keptHeight });
+    }
+    const left = Math.max(0, place.left);
+    const top = Math.max(0, place.top);
+    padded = await edit
+      .extend({ top, left, bottom: place.paddedHeight - keptHeight - top, right: place.paddedWidth - keptWidth - left, background: pad })
       .raw()
       .toBuffer();
   }
@@ -149,9 +173,13 @@ export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise
   const interpolation = spec.interpolation ?? 'tf-bilinear';
   const rgb =
     interpolation === 'tf-bilinear'
-      ? tfBilinear(image, place, spec.width, spec.height)
+      ? tfBilinear(image, place, spec.width, spec.height, spec.padValue ?? 0)
       : await sharpResize(image, place, spec, interpolation);
-  const transform: InputTransform = {
+  return { rgb, transform: transformOf(image, place, spec) };
+}
+
+function transformOf(image: RgbImage, place: Placement, spec: TensorSpec): InputTransform {
+  return {
     scaleX: place.paddedWidth / spec.width,
     scaleY: place.paddedHeight / spec.height,
     offsetX: place.left,
@@ -159,7 +187,6 @@ export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise
     sourceWidth: image.width,
     sourceHeight: image.height,
   };
-  return { rgb, transform };
 }
 
 /**
@@ -181,12 +208,89 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
   }
 }
 
+/** One source row resized horizontally (tf-bilinear, padding included), interleaved RGB, in double precision. */
+function horizontalRow(data: Buffer, row: number, cols: ReturnType<typeof axisTaps>, pad: number, out: Float64Array): void {
+  const { lo, hi, frac } = cols;
+  for (let c = 0, o = 0; c < lo.length; c++, o += 3) {
+    const c0 = row < 0 ? -1 : lo[c]!;
+    const c1 = row < 0 ? -1 : hi[c]!;
+    const fx = frac[c]!;
+    for (let ch = 0; ch < 3; ch++) {
+      const left = c0 < 0 ? pad : data[row + c0 + ch]!;
+      const right = c1 < 0 ? pad : data[row + c1 + ch]!;
+      out[o + ch] = left + (right - left) * fx;
+    }
+  }
+}
+
+/**
+ * tfBilinear followed by writeNormalised, straight into the batch tensor: rows are resized
+ * horizontally once (and reused by the next output row, which usually needs the same source
+ * row), then blended vertically, normalised and laid out. No intermediate float image and no
+ * second sweep; every step rounds to float32 exactly as the two-pass path does.
+ */
+function tfBilinearNormalised(image: RgbImage, place: Placement, spec: TensorSpec, out: Float32Array, offset: number): void {
+  const f = Math.fround;
+  const { width, height } = spec;
+  const pad = spec.padValue ?? 0;
+  const cols = axisTaps(width, place.paddedWidth, place.left, image.width, 3);
+  const rows = axisTaps(height, place.paddedHeight, place.top, image.height, image.width * 3);
+  const pixels = width * height;
+  const planar = spec.layout === 'NCHW';
+  const step = planar ? 1 : 3;
+  // Model channel c reads image channel order[c].
+  const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  let upper = { row: Number.NaN, values: new Float64Array(width * 3) };
+  let lower = { row: Number.NaN, values: new Float64Array(width * 3) };
+  for (let r = 0; r < height; r++) {
+    const r0 = rows.lo[r]!;
+    const r1 = rows.hi[r]!;
+    const fy = rows.frac[r]!;
+    // Keep whichever cached row is still needed; fill the other.
+    if (upper.row !== r0 && lower.row === r0) [upper, lower] = [lower, upper];
+    if (upper.row !== r0) {
+      horizontalRow(image.data, r0, cols, pad, upper.values);
+      upper.row = r0;
+    }
+    if (lower.row !== r1) {
+      horizontalRow(image.data, r1, cols, pad, lower.values);
+      lower.row = r1;
+    }
+    const top = upper.values;
+    const bottom = lower.values;
+    for (let c = 0; c < 3; c++) {
+      const src = order[c]!;
+      const mean = f(spec.mean[c]!);
+      // x * (1 / std) rounds to the same float32 as x / std for float32 x and std: the quotient of
+      // two 24-bit numbers is never a float32 rounding midpoint and lies at least 2^-50 (relative)
+      // away from one, while the double product errs by at most 2^-52.
+      const scale = 1 / f(spec.std[c]!);
+      let o = offset + (planar ? c * pixels : c) + r * width * step;
+      if (fy === 0) {
+        for (let x = 0, i = src; x < width; x++, i += 3, o += step) out[o] = f(f(top[i]!) - mean) * scale;
+        continue;
+      }
+      for (let x = 0, i = src; x < width; x++, i += 3, o += step) {
+        const t = top[i]!;
+        out[o] = f(f(t + (bottom[i]! - t) * fy) - mean) * scale;
+      }
+    }
+  }
+}
+
 /** One batched tensor for several images: [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC). */
 export async function toTensor(images: readonly RgbImage[], spec: TensorSpec): Promise<ImageTensor> {
   const per = spec.width * spec.height * 3;
   const data = new Float32Array(per * images.length);
   const transforms: InputTransform[] = [];
   for (const [n, image] of images.entries()) {
+    if ((spec.interpolation ?? 'tf-bilinear') === 'tf-bilinear') {
+      if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
+      const place = placeImage(image.width, image.height, spec);
+      tfBilinearNormalised(image, place, spec, data, n * per);
+      transforms.push(transformOf(image, place, spec));
+      continue;
+    }
     const { rgb, transform } = await resizeForModel(image, spec);
     writeNormalised(rgb, spec, data, n * per);
     transforms.push(transform);

@@ -5,12 +5,17 @@ import type { Detector, Embedder, Pack } from '../core/types.js';
 import {
   loadModelManifest,
   loadPackManifest,
+  NO_DETECTOR,
   type DetectorManifest,
   type EmbedderManifest,
   type LoadedModelManifest,
 } from '../inference/model-manifest.js';
 import { warmUp, type OnnxSession, type SessionOptions } from '../inference/onnx-session.js';
-import { FaceEmbedder } from './face/face-embedder.js';
+import { DECODER_FAMILIES } from './decoders/decoder-registry.js';
+import { OnnxDetector } from './decoders/onnx-detector.js';
+import { WholeImageDetector } from './decoders/whole-image-detector.js';
+import { OnnxEmbedder } from './embedders/onnx-embedder.js';
+import { CenternetDetector } from './objects/centernet-detector.js';
 import { SsdFaceDetector } from './face/ssd-face-detector.js';
 import { TinyFaceDetector } from './face/tiny-face-detector.js';
 
@@ -20,16 +25,30 @@ interface Sessioned {
   readonly onnxSession: OnnxSession | undefined;
 }
 
+/** Detectors run by the generic OnnxDetector, one per decoder family (decoders/decoder-registry.ts). */
+const GENERIC_DETECTORS: Record<string, DetectorFactory> = Object.fromEntries(
+  Object.entries(DECODER_FAMILIES).map(([name, family]) => [name, (m: LoadedModelManifest<DetectorManifest>, o: SessionOptions) => new OnnxDetector(m, family, o)]),
+);
+
 /** Decoder name (manifest `decoding.decoder`) to detector class. */
 const DETECTORS: Record<string, DetectorFactory> = {
+  ...GENERIC_DETECTORS,
   [SsdFaceDetector.decoder]: (m, o) => new SsdFaceDetector(m, o),
   [TinyFaceDetector.decoder]: (m, o) => new TinyFaceDetector(m, o),
+  [CenternetDetector.decoder]: (m, o) => new CenternetDetector(m, o),
 };
 
-/** Embedders take all their preprocessing from the manifest, so one class serves the kind. */
+/**
+ * Embedder implementation (manifest `embedding.implementation`, 'onnx' unless named) to class.
+ * The generic one takes all its pre- and post-processing from the manifest.
+ */
 const EMBEDDERS: Record<string, EmbedderFactory> = {
-  embedder: (m, o) => new FaceEmbedder(m, o),
+  onnx: (m, o) => new OnnxEmbedder(m, o),
 };
+
+/** Names the manifests may use, for error messages and `models list`. */
+export const DETECTOR_DECODERS: readonly string[] = Object.keys(DETECTORS).sort();
+export const EMBEDDER_IMPLEMENTATIONS: readonly string[] = Object.keys(EMBEDDERS).sort();
 
 export type LoadedPack = Pack;
 
@@ -66,15 +85,16 @@ export async function loadPack(modelsDir: string, packName: string, options: Loa
     interOpThreads: options.interOpThreads,
     executionProviders: options.executionProviders,
   };
-  const detectorModel = await loadKind(join(dir, detectorFile), 'detector');
+  const detector = await createDetector(dir, detectorFile, sessionOptions);
   const embedderModel = await loadKind(join(dir, pack.embedder), 'embedder');
-  const makeDetector = DETECTORS[detectorModel.manifest.decoding.decoder];
-  if (!makeDetector) {
-    const known = Object.keys(DETECTORS).join(', ');
-    throw new AppError('MODEL_INVALID', `${detectorModel.manifestPath}: unknown decoder "${detectorModel.manifest.decoding.decoder}" (known: ${known})`);
+  const makeEmbedder = EMBEDDERS[embedderModel.manifest.embedding.implementation];
+  if (!makeEmbedder) {
+    throw new AppError(
+      'MODEL_INVALID',
+      `${embedderModel.manifestPath}: unknown embedder implementation "${embedderModel.manifest.embedding.implementation}" (known: ${EMBEDDER_IMPLEMENTATIONS.join(', ')})`,
+    );
   }
-  const detector = makeDetector(detectorModel, sessionOptions);
-  const embedder = EMBEDDERS[embedderModel.manifest.kind]!(embedderModel, sessionOptions);
+  const embedder = makeEmbedder(embedderModel, sessionOptions);
   try {
     await detector.init();
     await embedder.init();
@@ -87,6 +107,17 @@ export async function loadPack(modelsDir: string, packName: string, options: Loa
     throw error;
   }
   return { name: pack.name, detector, embedder, defaults: pack.defaults };
+}
+
+/** The pack's detector: none (the whole image), or the class its manifest's decoder names. */
+async function createDetector(dir: string, file: string, sessionOptions: SessionOptions): Promise<Detector & Sessioned> {
+  if (file === NO_DETECTOR) return new WholeImageDetector();
+  const model = await loadKind(join(dir, file), 'detector');
+  const make = DETECTORS[model.manifest.decoding.decoder];
+  if (!make) {
+    throw new AppError('MODEL_INVALID', `${model.manifestPath}: unknown decoder "${model.manifest.decoding.decoder}" (known: ${DETECTOR_DECODERS.join(', ')})`);
+  }
+  return make(model, sessionOptions);
 }
 
 /** Names of the packs installed under `modelsDir` (folders with a pack.json), sorted. */

@@ -8,6 +8,13 @@ export const float = (value: number): FloatAttr => new FloatAttr(value);
 
 export type AttrValue = number | FloatAttr | string | number[];
 type TensorData = Float32Array | Int32Array | BigInt64Array;
+export type ElementType = 'float32' | 'int32' | 'int64';
+const ELEMENT_TYPES: Record<ElementType, number> = { float32: OnnxDataType.FLOAT, int32: OnnxDataType.INT32, int64: OnnxDataType.INT64 };
+interface ValueInfo {
+  name: string;
+  dims: (number | string)[];
+  type: ElementType;
+}
 
 interface Attribute {
   name: string;
@@ -53,19 +60,20 @@ function dataTypeOf(data: TensorData): number {
 export class OnnxGraphBuilder {
   private readonly nodes: Node[] = [];
   private readonly initializers: { name: string; dims: number[]; data_type: number; raw_data: Uint8Array }[] = [];
-  private readonly inputs: { name: string; dims: (number | string)[] }[] = [];
-  private readonly outputs: { name: string; dims: (number | string)[] }[] = [];
+  private readonly inputs: ValueInfo[] = [];
+  private readonly outputs: ValueInfo[] = [];
   private counter = 0;
 
   constructor(private readonly graphName: string) {}
 
-  input(name: string, dims: (number | string)[]): string {
-    this.inputs.push({ name, dims });
+  /** A graph input; float32 unless `type` says otherwise (e.g. int64 masks, int32 counts). */
+  input(name: string, dims: (number | string)[], type: ElementType = 'float32'): string {
+    this.inputs.push({ name, dims, type });
     return name;
   }
 
-  output(name: string, dims: (number | string)[]): void {
-    this.outputs.push({ name, dims });
+  output(name: string, dims: (number | string)[], type: ElementType = 'float32'): void {
+    this.outputs.push({ name, dims, type });
   }
 
   /** Adds a constant tensor and returns its name. */
@@ -100,11 +108,11 @@ export class OnnxGraphBuilder {
   }
 
   toBytes(meta: { producer: string; version: string; opset?: number; doc?: string }): Uint8Array {
-    const valueInfo = (v: { name: string; dims: (number | string)[] }) => ({
+    const valueInfo = (v: ValueInfo) => ({
       name: v.name,
       type: {
         tensor_type: {
-          elem_type: OnnxDataType.FLOAT,
+          elem_type: ELEMENT_TYPES[v.type],
           shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
         },
       },
