@@ -1,0 +1,162 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, waitForExit, type ServerProcess } from '../helpers/server-process.js';
+import { buildFolderFixture, buildListFixture, type FolderFixture, type ListFixture } from '../fixtures/cli/cli-fixtures.js';
+import { cliEnv, runCli, startCli } from '../fixtures/cli/run-cli.js';
+
+interface IndexReport {
+  gallery: string;
+  pack: string;
+  mode: string;
+  total: number;
+  processed: number;
+  interrupted: boolean;
+  counts: { enrolled: number; duplicate: number; noSubject: number; unreadable: number; failed: number };
+  galleryAfter: { entries: number; labels: number };
+  failures: { source: string; label: string; status: string; code: string; reason: string }[];
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+/** `npm run index` / `npm run export` as processes on real photos, real models and a real data folder. */
+describe('index and export CLIs', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'spotter-cli-index-'));
+  const dataDir = join(tmp, 'data');
+  const env = cliEnv(dataDir);
+  let list: ListFixture;
+  let folder: FolderFixture;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    list = await buildListFixture(join(tmp, 'list'));
+    folder = await buildFolderFixture(join(tmp, 'faces'));
+  });
+
+  afterAll(() => {
+    server?.child.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const indexList = (report: string, ...extra: string[]) =>
+    runCli('index-command.js', ['--gallery', 'people', '--pack', 'face', '--list', list.galleryList, '--report', report, ...extra], env);
+
+  it('enrols a PP-ShiTu list; a corrupt, a missing and a face-less file are reported, not fatal', async () => {
+    const report = join(tmp, 'list-1.json');
+    const run = await indexList(report);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/enrolled\s+3\n/);
+    expect(run.stdout).toMatch(/no subject found\s+1\n/);
+    expect(run.stdout).toMatch(/unreadable\s+2\n/);
+    expect(run.stdout).toMatch(/images\/s/);
+    // Not a terminal: plain progress lines with rate and ETA.
+    expect(run.stderr).toMatch(/index people: 6\/6 \(100%\) [\d.]+ img\/s ETA/);
+
+    const json = readJson<IndexReport>(report);
+    expect(json).toMatchObject({ gallery: 'people', pack: 'face', mode: 'offline', total: 6, processed: 6, interrupted: false });
+    expect(json.counts).toEqual({ enrolled: 3, duplicate: 0, noSubject: 1, unreadable: 2, failed: 0 });
+    expect(json.galleryAfter).toEqual({ entries: 3, labels: 1 });
+    const bySource = Object.fromEntries(json.failures.map((f) => [f.source, f]));
+    expect(bySource['broken/truncated.jpg']).toMatchObject({ status: 'unreadable', code: 'IMAGE_DECODE_FAILED' });
+    expect(bySource['eileen/missing.jpg']).toMatchObject({ status: 'unreadable', code: 'READ_FAILED' });
+    expect(bySource['products/coffee.jpg']).toMatchObject({ status: 'noSubject', code: 'NO_SUBJECT_FOUND', label: 'Coffee cup' });
+    for (const f of json.failures) expect(f.reason.length).toBeGreaterThan(0);
+  });
+
+  it('a rerun skips what is enrolled (content hash); --replace rebuilds from scratch', async () => {
+    const again = await indexList(join(tmp, 'list-2.json'));
+    expect(again.code, again.stderr).toBe(0);
+    const second = readJson<IndexReport>(join(tmp, 'list-2.json'));
+    expect(second.counts).toEqual({ enrolled: 0, duplicate: 3, noSubject: 1, unreadable: 2, failed: 0 });
+    expect(second.galleryAfter.entries).toBe(3);
+
+    const replaced = await indexList(join(tmp, 'list-3.json'), '--replace');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    const third = readJson<IndexReport>(join(tmp, 'list-3.json'));
+    expect(third.counts.enrolled).toBe(3);
+    expect(third.counts.duplicate).toBe(0);
+    expect(third.galleryAfter).toEqual({ entries: 3, labels: 1 });
+  });
+
+  it('a folder run killed with SIGKILL midway continues where it stopped', async () => {
+    const args = ['--gallery', 'faces', '--dir', folder.dir, '--batch-size', '2', '--read-ahead', '2'];
+    const first = startCli('index-command.js', [...args, '--report', join(tmp, 'folder-1.json')], env);
+    // Each progress line counts finished images; by 4 at least one batch of 2 is committed.
+    await first.waitForStderr(/index faces: [4-9]\/\d+/);
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    expect(killed.signal).toBe('SIGKILL');
+
+    const resumed = await runCli('index-command.js', [...args, '--report', join(tmp, 'folder-2.json')], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const json = readJson<IndexReport>(join(tmp, 'folder-2.json'));
+    expect(json.counts.duplicate).toBeGreaterThanOrEqual(2);
+    expect(json.counts.enrolled).toBeGreaterThanOrEqual(1);
+    expect(json.counts.enrolled + json.counts.duplicate).toBe(folder.enrollable);
+    expect(json.galleryAfter).toEqual({ entries: folder.enrollable, labels: 2 });
+    // The random-bytes .jpg is unreadable; the image outside a label folder is reported; notes.txt is ignored.
+    expect(json.failures.map((f) => [f.source, f.code]).sort()).toEqual([
+      ['Chelsea/corrupt.jpg', 'IMAGE_DECODE_FAILED'],
+      ['stray.jpg', 'NO_LABEL_FOLDER'],
+    ]);
+  });
+
+  it('export writes a portable file that index --import loads elsewhere without re-embedding', async () => {
+    const file = join(tmp, 'faces.gallery.jsonl.gz');
+    const exported = await runCli('export-command.js', ['--gallery', 'faces', '--out', file], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain(`Exported ${folder.enrollable} entries (2 labels)`);
+
+    const otherEnv = cliEnv(join(tmp, 'data-copy'));
+    const imported = await runCli('index-command.js', ['--import', file, '--report', join(tmp, 'import.json')], otherEnv);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(readJson<{ gallery: string; imported: number; galleryAfter: { entries: number } }>(join(tmp, 'import.json'))).toMatchObject({
+      gallery: 'faces',
+      imported: folder.enrollable,
+      galleryAfter: { entries: folder.enrollable },
+    });
+    const lines = gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 'spotter-gallery', version: 1, pack: 'face', entryCount: folder.enrollable });
+    expect(lines).toHaveLength(folder.enrollable + 1);
+
+    // A file from another embedder is refused.
+    const header = JSON.parse(lines[0]!) as { embedder: { embedderId: string } };
+    header.embedder.embedderId = 'some-other-embedder';
+    writeFileSync(join(tmp, 'other.jsonl'), [JSON.stringify(header), ...lines.slice(1)].join('\n'));
+    const refused = await runCli('index-command.js', ['--import', join(tmp, 'other.jsonl'), '--gallery', 'other', '--report', join(tmp, 'x.json')], otherEnv);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('EMBEDDER_MISMATCH');
+  });
+
+  it('offline indexing refuses a data folder the service holds; --url goes through its API', async () => {
+    const serviceData = join(tmp, 'data-service');
+    server = await startServer({ SPOTTER_DATA_DIR: serviceData, SPOTTER_PACKS: 'face', SPOTTER_DEFAULT_PACK: 'face' });
+    const locked = await runCli('index-command.js', ['--gallery', 'web', '--list', list.galleryList, '--report', join(tmp, 'locked.json')], cliEnv(serviceData));
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/in use by another process.*--url/s);
+
+    const viaApi = ['--gallery', 'web', '--pack', 'face', '--list', list.galleryList, '--url', server.url];
+    const first = await runCli('index-command.js', [...viaApi, '--report', join(tmp, 'url-1.json')], env);
+    expect(first.code, first.stderr).toBe(0);
+    const json = readJson<IndexReport>(join(tmp, 'url-1.json'));
+    expect(json.mode).toBe('url');
+    expect(json.counts).toEqual({ enrolled: 3, duplicate: 0, noSubject: 1, unreadable: 2, failed: 0 });
+    const again = await runCli('index-command.js', [...viaApi, '--report', join(tmp, 'url-2.json')], env);
+    expect(readJson<IndexReport>(join(tmp, 'url-2.json')).counts).toMatchObject({ enrolled: 0, duplicate: 3 });
+    expect(again.code).toBe(0);
+    const gallery = (await (await fetch(`${server.url}/v1/galleries/web`)).json()) as { entryCount: number; pack: string };
+    expect(gallery).toMatchObject({ entryCount: 3, pack: 'face' });
+
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    server = undefined;
+  });
+
+  it('usage errors exit 2 with a message', async () => {
+    const run = await runCli('index-command.js', ['--gallery', 'x', '--list', list.galleryList, '--dir', folder.dir], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('exactly one of --list FILE, --dir DIR or --import FILE');
+  });
+});
