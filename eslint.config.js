@@ -13,6 +13,7 @@ const sharp = only(['sharp'], 'only src/imaging imports sharp');
 const ort = only(['onnxruntime-node'], 'only src/inference imports onnxruntime-node');
 const store = only(['hnswlib-node', 'better-sqlite3'], 'only src/gallery imports hnswlib-node and better-sqlite3');
 const web = only(['fastify', '@fastify/multipart', '@fastify/swagger', '@fastify/swagger-ui', 'fastify-type-provider-zod'], 'only src/http imports fastify');
+const opencv = only(['@techstark/opencv-js'], 'only src/verification imports opencv-js');
 const ours = [{ group: ['../*', '../../*'], message: 'config and core import nothing of ours' }];
 
 export default tseslint.config(
@@ -33,14 +34,18 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings from the Config object (src/config)' }],
     },
   },
-  layer(['src/config/**', 'src/core/**'], [...sharp, ...ort, ...store, ...web], ours),
-  layer(['src/imaging/**'], [...ort, ...store, ...web]),
-  layer(['src/inference/**'], [...sharp, ...store, ...web]),
-  layer(['src/models/**'], [...sharp, ...ort, ...store, ...web]),
-  layer(['src/pipeline/**'], [...sharp, ...ort, ...store, ...web], [
+  layer(['src/config/**', 'src/core/**'], [...sharp, ...ort, ...store, ...web, ...opencv], ours),
+  layer(['src/imaging/**'], [...ort, ...store, ...web, ...opencv]),
+  layer(['src/inference/**'], [...sharp, ...store, ...web, ...opencv]),
+  layer(['src/models/**'], [...sharp, ...ort, ...store, ...web, ...opencv]),
+  layer(['src/pipeline/**'], [...sharp, ...ort, ...store, ...web, ...opencv], [
     { group: ['../http/*', '../gallery/*', '../cli/*', '../bootstrap.js'], message: 'the pipeline knows nothing of HTTP or the store' },
   ]),
-  layer(['src/gallery/**'], [...sharp, ...ort, ...web], [{ group: ['../http/*', '../pipeline/*'], message: 'the gallery is below the pipeline and HTTP' }]),
-  layer(['src/http/**'], [...sharp, ...ort, ...store], [{ group: ['../bootstrap.js', '../../bootstrap.js'], message: 'http is given its dependencies' }]),
-  layer(['src/cli/**'], [...sharp, ...ort, ...store, ...web]),
+  layer(['src/gallery/**'], [...sharp, ...ort, ...web, ...opencv], [{ group: ['../http/*', '../pipeline/*'], message: 'the gallery is below the pipeline and HTTP' }]),
+  layer(['src/http/**'], [...sharp, ...ort, ...store, ...opencv], [{ group: ['../bootstrap.js', '../../bootstrap.js'], message: 'http is given its dependencies' }]),
+  layer(['src/cli/**'], [...sharp, ...ort, ...store, ...web, ...opencv]),
+  // Local-feature verification: opencv-js, below the pipeline (which sees it only through interfaces).
+  layer(['src/verification/**'], [...sharp, ...ort, ...store, ...web], [
+    { group: ['../http/*', '../gallery/*', '../pipeline/*', '../cli/*', '../bootstrap.js'], message: 'verification implements pipeline ports without importing the pipeline' },
+  ]),
 );

@@ -11,7 +11,6 @@ interface CommonOptions {
   catalog?: string;
 }
 
-const truthy = (v: string | undefined) => v === '1' || v === 'true';
 
 function parseRetries(value: string): number {
   const n = Number(value);
@@ -48,7 +47,7 @@ export async function modelsMain(argv: string[], env: Record<string, string | un
       const target = await pullPack({
         ...dirs(o),
         name,
-        allowNetwork: Boolean(o.allowNetwork) || truthy(env.SPOTTER_ALLOW_DOWNLOADS),
+        allowNetwork: Boolean(o.allowNetwork) || loadConfig(env).allowDownloads,
         trustUnpinned: o.trustUnpinned,
         replace: o.replace,
         retries: o.retries,

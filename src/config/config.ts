@@ -16,8 +16,8 @@ export const configSchema = z.object({
   modelsDir: z.string().min(1).default('models'),
   apiKey: z.string().min(16, 'SPOTTER_API_KEY must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  packs: z.string().default('face').transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
-  defaultPack: z.string().default('face'),
+  packs: z.string().default('objects,face').transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+  defaultPack: z.string().default('objects'),
   maxBodyBytes: int(1024, 1 << 30).default(32 * 1024 * 1024),
   maxImageBytes: int(1024, 1 << 30).default(20 * 1024 * 1024),
   maxImagePixels: int(64, 1e9).default(50_000_000),
@@ -35,6 +35,7 @@ export const configSchema = z.object({
   hnswEf: int(8, 4096).default(64),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   docs: bool.default(true),
+  allowDownloads: bool.default(false),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -66,6 +67,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   hnswEf: 'SPOTTER_HNSW_EF',
   shutdownTimeoutMs: 'SPOTTER_SHUTDOWN_TIMEOUT_MS',
   docs: 'SPOTTER_DOCS',
+  allowDownloads: 'SPOTTER_ALLOW_DOWNLOADS',
 };
 
 /** Thrown when the configuration is invalid; the message names every offending setting. */

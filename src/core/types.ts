@@ -53,7 +53,21 @@ export interface PackDefaults {
   minScore: number;
   /** Use the whole image as one box when nothing is detected (never for faces). */
   wholeImageFallback: boolean;
+  /**
+   * How subjects are chosen. 'detections' (default): the detected boxes are the objects.
+   * 'proposals': the best detected boxes that pass `minScore` and `proposalMinArea`, plus the
+   * whole image, are all embedded and searched; the best-matching ones are kept after NMS.
+   */
+  subjects?: SubjectStrategy;
+  /** 'proposals': most detected boxes searched besides the whole image. */
+  proposals?: number;
+  /** 'proposals': smallest box searched, as a fraction of the image area. */
+  proposalMinArea?: number;
+  /** Re-rank the top matches by local-feature matching with a geometric check, when available. */
+  verify?: boolean;
 }
+
+export type SubjectStrategy = 'detections' | 'proposals';
 
 /** A detector and an embedder that belong together, with their defaults. */
 export interface Pack {

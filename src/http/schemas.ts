@@ -30,7 +30,10 @@ export const galleryResponse = z.object({
   pack: z.string(),
   embedder: z.object({ embedderId: z.string(), dimension: z.number(), metric: z.string() }),
   settings: z.record(z.string(), z.unknown()),
-  effective: z.object({ threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean() }),
+  effective: z.object({
+    threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean(),
+    subjects: z.string().optional(), proposals: z.number().optional(), proposalMinArea: z.number().optional(), verify: z.boolean().optional(),
+  }),
   entryCount: z.number(),
   labelCount: z.number(),
   createdAt: z.string(),
@@ -83,7 +86,12 @@ const detectedObject = z.object({ box: boxSchema, score: z.number(), className: 
 export const recognizeResponse = z.object({
   width: z.number(),
   height: z.number(),
-  objects: z.array(detectedObject.extend({ label: z.string().nullable(), similarity: z.number().nullable(), matches: z.array(matchSchema) })),
+  objects: z.array(detectedObject.extend({
+    label: z.string().nullable(),
+    similarity: z.number().nullable(),
+    matches: z.array(matchSchema),
+    verified: z.object({ inliers: z.number() }).optional().describe('present when local-feature verification confirmed the label'),
+  })),
   timings: timingsSchema,
 });
 export const detectResponse = z.object({ width: z.number(), height: z.number(), objects: z.array(detectedObject), timings: timingsSchema });

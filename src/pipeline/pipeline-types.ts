@@ -34,6 +34,8 @@ export interface RecognizedObject extends DetectedObject {
   label: string | null;
   similarity: number | null;
   matches: Match[];
+  /** Set when geometric verification found this item in the image (see verification.ts). */
+  verified?: { inliers: number };
 }
 
 export interface ImageResult<T> {

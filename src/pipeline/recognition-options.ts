@@ -17,6 +17,17 @@ export const recognitionOverridesSchema = z.object({
     .transform((v) => v === true || v === 'true')
     .optional()
     .describe('Use the whole image as one object when nothing is detected'),
+  subjects: z
+    .enum(['detections', 'proposals'])
+    .optional()
+    .describe("'detections': the detected boxes are the objects; 'proposals': the best gated boxes plus the whole image are searched and the best matches kept"),
+  proposals: z.coerce.number().int().min(0).max(20).optional().describe("'proposals': most detected boxes searched besides the whole image"),
+  proposalMinArea: z.coerce.number().min(0).max(1).optional().describe("'proposals': smallest box searched, as a fraction of the image area"),
+  verify: z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((v) => v === true || v === 'true')
+    .optional()
+    .describe('Re-rank the top matches by local-feature matching with a geometric check (packs with a verifier)'),
 });
 
 export type RecognitionOverrides = z.infer<typeof recognitionOverridesSchema>;

@@ -1,5 +1,4 @@
 import { AppError } from '../core/app-error.js';
-import { iou } from '../core/geometry.js';
 import type { Box, Detection, Pack, RgbImage } from '../core/types.js';
 import { cropImage } from '../imaging/crop.js';
 import { decodeImage, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
@@ -8,15 +7,16 @@ import type { InferenceLimiter } from './inference-limiter.js';
 import type { DetectedObject, EntrySink, GalleryRef, ImageResult, RecognizedObject, VectorIndex } from './pipeline-types.js';
 import { resolveOptions, type RecognitionOptions, type RecognitionOverrides } from './recognition-options.js';
 import { StageTimer } from './stage-timer.js';
-
-/** Overlap above which two recognised objects are one (PP-ShiTu's 0.05 drops real neighbours). */
-const FINAL_NMS_IOU = 0.5;
+import { enrolmentSubject, proposeSubjects, selectObjects } from './subject-proposals.js';
+import { subjectFeatures, verifyObjects, type VerificationStage } from './verification.js';
 
 export interface PipelineDeps {
   packs: ReadonlyMap<string, Pack>;
   index: VectorIndex;
   limits: DecodeLimits;
   limiter: InferenceLimiter;
+  /** Local-feature verification, for packs and galleries with `verify` on. */
+  verification?: VerificationStage;
 }
 
 export interface EnrolInput {
@@ -55,19 +55,24 @@ export class RecognitionPipeline {
     // 1. Decode (outside the limiter, so that decoding the next image overlaps inference).
     const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
     const objects = await this.deps.limiter.run(async () => {
-      // 2. Detect subjects, 3. fall back to the whole image where the pack allows it.
+      // 2. Detect, 3. choose the boxes to search (detections, or proposals plus the whole image).
       const detections = await this.subjects(pack, image, options, timer);
       // 4. Crop and 5. embed every subject in one batched run.
       const vectors = await this.embedBoxes(pack, image, detections, timer);
       // 6. Search the gallery for each vector.
       const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery.name, v, options.topK)));
-      // 7. Decide per object, then merge overlapping recognised objects.
-      return detections.map((d, i): RecognizedObject => {
+      // 7. Decide per box, 8. keep the best-matching boxes (NMS) as the reported objects.
+      const decided = detections.map((d, i): RecognizedObject => {
         const m = matches[i] ?? [];
         return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
       });
+      const selected = selectObjects(decided, options);
+      // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
+      const stage = this.deps.verification;
+      if (!options.verify || !stage) return selected;
+      return timer.time('verify', () => verifyObjects(stage, gallery.name, image, decided, selected));
     });
-    return { width: image.width, height: image.height, objects: finalNms(objects), timings: timer.result() };
+    return { width: image.width, height: image.height, objects, timings: timer.result() };
   }
 
   async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject>> {
@@ -107,27 +112,65 @@ export class RecognitionPipeline {
       if (existing) throw new AppError('DUPLICATE_ENTRY', `these image bytes are already enrolled under this label as entry ${existing.id}`);
     }
     const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-    const { subject, vector } = await this.deps.limiter.run(async () => {
+    const stage = options.verify ? this.deps.verification : undefined;
+    const { subject, vector, features } = await this.deps.limiter.run(async () => {
       const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
       const [vector] = await this.embedBoxes(pack, image, [subject], timer);
-      return { subject, vector: vector! };
+      const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
+      return { subject, vector: vector!, features };
     });
     const entry = timer.timeSync('store', () =>
       sink.addEntry(gallery.name, { label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector }),
     );
+    if (stage && features) stage.store.put(gallery.name, entry.id, features);
     return { entry, score: subject.score, timings: timer.result() };
   }
 
+  /**
+   * Steps 1-4 of `enrol` (decode, find the subject, crop) without embedding or storing, for
+   * batched enrolment that embeds the subjects of many images in one run (batch-enrolment.ts).
+   * `afterStore` must be called with the stored entry's id: it keeps what `enrol` keeps besides
+   * the vector (the verification features, when the gallery verifies).
+   */
+  async enrolmentCrop(
+    bytes: Buffer,
+    gallery: GalleryRef,
+    box?: Box,
+  ): Promise<{ crop: RgbImage; box: Box; score: number; afterStore?: (entryId: string) => void }> {
+    const pack = this.packFor(gallery);
+    const options = resolveOptions(pack.defaults, gallery.settings);
+    const timer = new StageTimer();
+    const image = await decodeImage(bytes, this.deps.limits);
+    const stage = options.verify ? this.deps.verification : undefined;
+    const { subject, features } = await this.deps.limiter.run(async () => {
+      const subject = box ? givenBox(box, image) : await this.bestSubject(pack, image, options, timer);
+      return { subject, features: stage ? await subjectFeatures(stage, image, subject.box) : undefined };
+    });
+    const crop = await cropImage(image, subject.box);
+    const afterStore = stage && features ? (entryId: string) => stage.store.put(gallery.name, entryId, features) : undefined;
+    return { crop, box: roundBox(subject.box), score: subject.score, ...(afterStore ? { afterStore } : {}) };
+  }
+
+  /** Step 5 for the crops of many images: one batched embedder run, under the inference limiter. */
+  async embedCrops(pack: Pack, crops: RgbImage[]): Promise<Float32Array[]> {
+    return crops.length === 0 ? [] : this.deps.limiter.run(() => pack.embedder.embed(crops));
+  }
+
   private async subjects(pack: Pack, image: RgbImage, options: RecognitionOptions, timer: StageTimer): Promise<Detection[]> {
-    const found = await timer.time('detect', () =>
-      pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects }),
-    );
-    if (found.length === 0 && options.wholeImageFallback) return [wholeImage(image)];
-    return found.slice(0, options.maxObjects);
+    const found = await this.detectBoxes(pack, image, options, timer);
+    return proposeSubjects(found, image, options);
+  }
+
+  private detectBoxes(pack: Pack, image: RgbImage, options: RecognitionOptions, timer: StageTimer): Promise<Detection[]> {
+    const proposing = options.subjects === 'proposals';
+    // Proposals are gated by area after detection, so more boxes are asked for than are kept.
+    const maxDetections = proposing ? Math.max(options.maxObjects, 4 * (options.proposals ?? 0), 20) : options.maxObjects;
+    return timer.time('detect', () => pack.detector.detect(image, { minScore: options.minScore, maxDetections }));
   }
 
   private async bestSubject(pack: Pack, image: RgbImage, options: RecognitionOptions, timer: StageTimer): Promise<Detection> {
-    const [best] = await this.subjects(pack, image, { ...options, maxObjects: 1 }, timer);
+    const found = options.subjects === 'proposals' ? [] : await this.detectBoxes(pack, image, { ...options, maxObjects: 1 }, timer);
+    const best = enrolmentSubject(found, image, options);
     if (!best) {
       throw new AppError('NO_SUBJECT_FOUND', `the ${pack.name} detector found no subject (minimum score ${options.minScore}); pass a box to enrol a region by hand`);
     }
@@ -139,10 +182,6 @@ export class RecognitionPipeline {
     const crops = await timer.time('crop', () => Promise.all(detections.map((d) => cropImage(image, d.box))));
     return timer.time('embed', () => pack.embedder.embed(crops));
   }
-}
-
-function wholeImage(image: RgbImage): Detection {
-  return { box: [0, 0, image.width, image.height], score: 1 };
 }
 
 function givenBox(box: Box, image: RgbImage): Detection {
@@ -159,14 +198,4 @@ function toObject(d: Detection): DetectedObject {
   const object: DetectedObject = { box: roundBox(d.box), score: Math.round(d.score * 1e4) / 1e4 };
   if (d.className !== undefined) object.className = d.className;
   return object;
-}
-
-/** Class-agnostic NMS: recognised objects first (by similarity), then unknown ones (by score). */
-function finalNms(objects: RecognizedObject[]): RecognizedObject[] {
-  const ranked = [...objects].sort(
-    (a, b) => Number(b.label !== null) - Number(a.label !== null) || (b.similarity ?? -2) - (a.similarity ?? -2) || b.score - a.score,
-  );
-  const kept: RecognizedObject[] = [];
-  for (const o of ranked) if (kept.every((k) => iou(k.box, o.box) <= FINAL_NMS_IOU)) kept.push(o);
-  return kept;
 }

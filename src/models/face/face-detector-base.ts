@@ -51,7 +51,8 @@ export abstract class FaceDetectorBase implements Detector {
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
     const tensor = await toTensor([image], input);
-    const outputs = await this.session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } });
+    // The tensor is this call's own: hand it to the session's worker instead of copying it.
+    const outputs = await this.session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
     const ordered = decoding.outputs.map((name) => {
       const out = outputs[name];
       if (!out) throw new AppError('MODEL_INVALID', `detector ${this.id}: model gave no output "${name}"`);
