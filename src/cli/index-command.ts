@@ -79,7 +79,7 @@ async function openTarget(options: IndexOptions): Promise<IndexTarget> {
     const apiKey = options.apiKey ?? process.env.SPOTTER_API_KEY;
     return new HttpTarget(new ApiClient(options.url, apiKey || undefined), options.url, options.concurrency);
   }
-  const runtime = await openOffline({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), minQueue: options.readAhead + 1 });
+  const runtime = await openOffline({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.pack ? { pack: options.pack } : {}), minQueue: options.readAhead + 1 });
   return new OfflineTarget(runtime, { batchSize: options.batchSize, readAhead: options.readAhead });
 }
 

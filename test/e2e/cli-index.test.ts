@@ -80,6 +80,17 @@ describe('index and export CLIs', () => {
     expect(third.galleryAfter).toEqual({ entries: 3, labels: 1 });
   });
 
+  it('--replace with another pack re-embeds the gallery with that pack', async () => {
+    const report = join(tmp, 'list-4.json');
+    const run = await runCli('index-command.js', ['--gallery', 'people', '--pack', 'objects', '--list', list.galleryList, '--report', report, '--replace'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const json = readJson<IndexReport>(report);
+    expect(json.pack).toBe('objects');
+    // The objects pack enrols whole images, so the face-less photo is enrolled too.
+    expect(json.counts).toEqual({ enrolled: 4, duplicate: 0, noSubject: 0, unreadable: 2, failed: 0 });
+    expect(json.galleryAfter.entries).toBe(4);
+  });
+
   it('a folder run killed with SIGKILL midway continues where it stopped', async () => {
     const args = ['--gallery', 'faces', '--dir', folder.dir, '--batch-size', '2', '--read-ahead', '2'];
     const first = startCli('index-command.js', [...args, '--report', join(tmp, 'folder-1.json')], env);

@@ -12,6 +12,8 @@ export interface OfflineOptions {
   minQueue?: number;
   /** Refuse a data folder without a store instead of creating an empty one (read-only commands). */
   mustExist?: boolean;
+  /** A pack the command names (e.g. `index --pack`), loaded besides SPOTTER_PACKS. */
+  pack?: string;
 }
 
 /** The configuration the server would use (environment, SPOTTER_CONFIG), quieter by default. */
@@ -22,6 +24,10 @@ export function cliConfig(options: OfflineOptions = {}): Config {
   if (!process.env.LOG_LEVEL) overrides.logLevel = 'warn';
   try {
     let config = loadConfig(process.env, overrides);
+    if (options.pack && !config.packs.includes(options.pack)) {
+      overrides.packs = [...config.packs, options.pack].join(',');
+      config = loadConfig(process.env, overrides);
+    }
     if (options.minQueue !== undefined && config.queueSize < options.minQueue) {
       config = loadConfig(process.env, { ...overrides, queueSize: options.minQueue });
     }
