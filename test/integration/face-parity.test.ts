@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareModels } from '../../src/cli/prepare-models.js';
 import type { Box, Detector, RgbImage } from '../../src/core/types.js';
 import { loadModelManifest, type DetectorManifest, type EmbedderManifest, type LoadedModelManifest } from '../../src/inference/model-manifest.js';
-import { FaceEmbedder } from '../../src/models/face/face-embedder.js';
+import { OnnxEmbedder } from '../../src/models/embedders/onnx-embedder.js';
 import { SsdFaceDetector } from '../../src/models/face/ssd-face-detector.js';
 import { TinyFaceDetector } from '../../src/models/face/tiny-face-detector.js';
 
@@ -84,7 +84,7 @@ describe('face models match face-api', () => {
 
   it('embedder: raw descriptor within 1e-4 of face-api on the 150x150 crop', async () => {
     const model = (await loadModelManifest(join(packDir, 'face-recognition-resnet.json'))) as LoadedModelManifest<EmbedderManifest>;
-    const embedder = new FaceEmbedder(model);
+    const embedder = new OnnxEmbedder(model);
     await embedder.init();
     disposers.push(() => embedder.dispose());
     const crop = await readRgb(join(goldenDir, golden.embedder.input));

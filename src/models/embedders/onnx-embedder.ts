@@ -5,7 +5,7 @@ import { openLoadedModel } from '../../inference/model-loader.js';
 import type { EmbedderManifest, ExtraInput, LoadedModelManifest } from '../../inference/model-manifest.js';
 import type { OnnxSession, SessionOptions } from '../../inference/onnx-session.js';
 import { extraFeeds, presentExtras } from '../decoders/extra-inputs.js';
-import { l2Normalize } from '../face/face-embedder.js';
+import { l2Normalize } from './l2-normalize.js';
 import { pool, poolingProblem } from './pooling.js';
 
 /**

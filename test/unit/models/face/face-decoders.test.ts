@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { l2Normalize } from '../../../../src/models/face/face-embedder.js';
+import { l2Normalize } from '../../../../src/models/embedders/l2-normalize.js';
 import { convOutSize, samePads, samePads2d } from '../../../../src/models/face/graph-layers.js';
 import { decodeSsdOutput } from '../../../../src/models/face/ssd-face-detector.js';
 import { decodeTinyYoloGrid } from '../../../../src/models/face/tiny-face-detector.js';
