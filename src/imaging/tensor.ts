@@ -208,16 +208,31 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
   }
 }
 
-/** One source row resized horizontally (tf-bilinear, padding included), interleaved RGB, in double precision. */
+/**
+ * One source row resized horizontally (tf-bilinear, padding included), interleaved RGB, in double
+ * precision. Channels are unrolled and taps inside the image take a branch-free path: the
+ * per-channel loop with padding checks cost three times as much.
+ */
 function horizontalRow(data: Buffer, row: number, cols: ReturnType<typeof axisTaps>, pad: number, out: Float64Array): void {
   const { lo, hi, frac } = cols;
   for (let c = 0, o = 0; c < lo.length; c++, o += 3) {
-    const c0 = row < 0 ? -1 : lo[c]!;
-    const c1 = row < 0 ? -1 : hi[c]!;
+    const c0 = lo[c]!;
+    const c1 = hi[c]!;
     const fx = frac[c]!;
+    if (row >= 0 && c0 >= 0 && c1 >= 0) {
+      const a = row + c0;
+      const b = row + c1;
+      const l0 = data[a]!;
+      const l1 = data[a + 1]!;
+      const l2 = data[a + 2]!;
+      out[o] = l0 + (data[b]! - l0) * fx;
+      out[o + 1] = l1 + (data[b + 1]! - l1) * fx;
+      out[o + 2] = l2 + (data[b + 2]! - l2) * fx;
+      continue;
+    }
     for (let ch = 0; ch < 3; ch++) {
-      const left = c0 < 0 ? pad : data[row + c0 + ch]!;
-      const right = c1 < 0 ? pad : data[row + c1 + ch]!;
+      const left = row < 0 || c0 < 0 ? pad : data[row + c0 + ch]!;
+      const right = row < 0 || c1 < 0 ? pad : data[row + c1 + ch]!;
       out[o + ch] = left + (right - left) * fx;
     }
   }
@@ -238,8 +253,15 @@ function tfBilinearNormalised(image: RgbImage, place: Placement, spec: TensorSpe
   const pixels = width * height;
   const planar = spec.layout === 'NCHW';
   const step = planar ? 1 : 3;
-  // Model channel c reads image channel order[c].
+  // Per image channel (R, G, B): the model channel it feeds, where that channel starts, its mean,
+  // and 1 / std. x * (1 / std) rounds to the same float32 as x / std for float32 x and std: the
+  // quotient of two 24-bit numbers is never a float32 rounding midpoint and lies at least 2^-50
+  // (relative) away from one, while the double product errs by at most 2^-52.
   const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const channel = [0, 1, 2].map((src) => order.indexOf(src));
+  const [b0, b1, b2] = channel.map((c) => offset + (planar ? c * pixels : c)) as [number, number, number];
+  const [m0, m1, m2] = channel.map((c) => f(spec.mean[c]!)) as [number, number, number];
+  const [k0, k1, k2] = channel.map((c) => 1 / f(spec.std[c]!)) as [number, number, number];
   let upper = { row: Number.NaN, values: new Float64Array(width * 3) };
   let lower = { row: Number.NaN, values: new Float64Array(width * 3) };
   for (let r = 0; r < height; r++) {
@@ -258,22 +280,14 @@ function tfBilinearNormalised(image: RgbImage, place: Placement, spec: TensorSpe
     }
     const top = upper.values;
     const bottom = lower.values;
-    for (let c = 0; c < 3; c++) {
-      const src = order[c]!;
-      const mean = f(spec.mean[c]!);
-      // x * (1 / std) rounds to the same float32 as x / std for float32 x and std: the quotient of
-      // two 24-bit numbers is never a float32 rounding midpoint and lies at least 2^-50 (relative)
-      // away from one, while the double product errs by at most 2^-52.
-      const scale = 1 / f(spec.std[c]!);
-      let o = offset + (planar ? c * pixels : c) + r * width * step;
-      if (fy === 0) {
-        for (let x = 0, i = src; x < width; x++, i += 3, o += step) out[o] = f(f(top[i]!) - mean) * scale;
-        continue;
-      }
-      for (let x = 0, i = src; x < width; x++, i += 3, o += step) {
-        const t = top[i]!;
-        out[o] = f(f(t + (bottom[i]! - t) * fy) - mean) * scale;
-      }
+    let o = r * width * step;
+    for (let x = 0, i = 0; x < width; x++, i += 3, o += step) {
+      const t0 = top[i]!;
+      const t1 = top[i + 1]!;
+      const t2 = top[i + 2]!;
+      out[b0 + o] = f(f(t0 + (bottom[i]! - t0) * fy) - m0) * k0;
+      out[b1 + o] = f(f(t1 + (bottom[i + 1]! - t1) * fy) - m1) * k1;
+      out[b2 + o] = f(f(t2 + (bottom[i + 2]! - t2) * fy) - m2) * k2;
     }
   }
 }

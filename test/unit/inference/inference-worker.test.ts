@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { OnnxSession } from '../../../src/inference/onnx-session.js';
+import { OnnxGraphBuilder } from '../../../src/models/onnx/onnx-graph-builder.js';
+
+/** y = x + 1 with a symbolic batch dimension, and an int64 count output. */
+function model(): Uint8Array {
+  const g = new OnnxGraphBuilder('plus-one');
+  g.input('x', ['batch', 2]);
+  const one = g.constant('one', Float32Array.from([1]), []);
+  g.op('Add', ['x', one], {}, 'y');
+  g.op('Shape', ['x'], {}, 'shape');
+  g.output('y', ['batch', 2]);
+  g.output('shape', [2], 'int64');
+  return g.toBytes({ producer: 'test', version: '1' });
+}
+
+describe('OnnxSession in its worker thread', () => {
+  it('answers concurrent runs each with its own result, and leaves the caller its input arrays', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    try {
+      const inputs = [0, 1, 2, 3].map((k) => Float32Array.from([k, 10 * k]));
+      const outs = await Promise.all(inputs.map((data) => session.run({ x: { data, dims: [1, 2] } })));
+      outs.forEach((out, k) => expect(Array.from(out.y!.data)).toEqual([k + 1, 10 * k + 1]));
+      expect(Array.from(inputs[3]!)).toEqual([3, 30]);
+      expect(Array.from(outs[0]!.shape!.data)).toEqual([1, 2]);
+      expect(outs[0]!.shape!.data).toBeInstanceOf(Float32Array);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it("rejects a bad run with onnxruntime's message and keeps serving", async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    try {
+      await expect(session.run({ x: { data: new Float32Array(3), dims: [1, 3] } })).rejects.toThrow(/dimension|shape|Got invalid/i);
+      const out = await session.run({ x: { data: Float32Array.from([1, 2]), dims: [1, 2] } });
+      expect(Array.from(out.y!.data)).toEqual([2, 3]);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('refuses bytes that are not a model', async () => {
+    await expect(OnnxSession.create(Uint8Array.from([1, 2, 3]))).rejects.toThrow();
+  });
+});
+
+describe('OnnxSession input transfer', () => {
+  it('moves the input buffers to the worker when asked, and copies them otherwise', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    try {
+      const kept = Float32Array.from([1, 2]);
+      await session.run({ x: { data: kept, dims: [1, 2] } });
+      expect(kept.length).toBe(2);
+      const moved = Float32Array.from([1, 2]);
+      const out = await session.run({ x: { data: moved, dims: [1, 2] } }, ['y'], { transferInputs: true });
+      expect(Array.from(out.y!.data)).toEqual([2, 3]);
+      expect(out.shape).toBeUndefined();
+      expect(moved.length).toBe(0);
+    } finally {
+      await session.dispose();
+    }
+  });
+});
