@@ -32,7 +32,7 @@ export const configSchema = z.object({
   snapshotIntervalMs: int(1000, 86_400_000).default(60_000),
   hnswM: int(4, 128).default(16),
   hnswEfConstruction: int(8, 4096).default(200),
-  hnswEf: int(8, 4096).default(64),
+  hnswEf: int(8, 4096).default(128),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   docs: bool.default(true),
   allowDownloads: bool.default(false),
