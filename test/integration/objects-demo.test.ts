@@ -56,8 +56,10 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
   };
 
   it('a gallery created without a pack uses the objects pack', async () => {
-    const g = await post('/v1/galleries', { name: 'shelf' }, 201);
+    // Verification is opt-in (the pack default is off): this gallery turns it on.
+    const g = await post('/v1/galleries', { name: 'shelf', settings: { verify: true } }, 201);
     expect(g.pack).toBe('objects');
+    expect(g.effective.verify).toBe(true);
     expect(g.embedder.dimension).toBe(88);
   });
 
@@ -94,6 +96,8 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
     // The only proposal around the box scores 0.11, just above the pack's minScore 0.1. Gate it
     // out and the pooled embedding of the other boxes and of the whole scene prefers other items.
     const image = photo('box_in_scene.png').toString('base64');
+    const byEmbedding = await post('/v1/galleries/shelf/recognize', { image, verify: false });
+    expect(byEmbedding.objects[0].label).toBe('bastoncini');
     const plain = await post('/v1/galleries/shelf/recognize', { image, verify: false, minScore: 0.15 });
     expect(plain.objects[0].label).not.toBe('bastoncini');
     const verified = await post('/v1/galleries/shelf/recognize', { image, verify: true, minScore: 0.15 });
