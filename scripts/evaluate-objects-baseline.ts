@@ -1,6 +1,6 @@
 // Numbers for docs/objects-pack.md that `npm run evaluate` cannot produce by itself: the
-// colour-histogram baseline (not a model pack) and the verification stage (which bootstrap does
-// not wire yet). Runs the service's own RecognitionPipeline and GalleryStore (HNSW) on
+// colour-histogram baseline (not a model pack) beside the objects pack's variants, with and
+// without verification, in one table. Runs the service's own RecognitionPipeline and GalleryStore (HNSW) on
 // test/fixtures/objects-eval, one gallery per configuration, and prints a markdown table.
 // Run with `npx tsx scripts/evaluate-objects-baseline.ts` after `npm run models:prepare`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,8 +12,6 @@ import { loadConfig } from '../src/config/config.js';
 import type { Embedder, Pack, RgbImage } from '../src/core/types.js';
 import { InferenceLimiter } from '../src/pipeline/inference-limiter.js';
 import { RecognitionPipeline } from '../src/pipeline/recognition-pipeline.js';
-import { MemoryFeatureStore } from '../src/verification/memory-feature-store.js';
-import { OrbVerifier } from '../src/verification/orb-verifier.js';
 
 const root = resolve(import.meta.dirname, '..');
 const evalDir = join(root, 'test/fixtures/objects-eval');
@@ -44,16 +42,16 @@ class ColourHistogramEmbedder implements Embedder {
 
 interface Variant {
   name: string;
-  pipeline: 'plain' | 'histogram' | 'verified';
+  pipeline: 'objects' | 'histogram';
   settings: Record<string, unknown>;
 }
 
 const VARIANTS: Variant[] = [
   { name: 'colour histogram, whole image', pipeline: 'histogram', settings: { subjects: 'proposals', proposals: 0 } },
-  { name: 'objects, whole image only', pipeline: 'plain', settings: { subjects: 'proposals', proposals: 0 } },
-  { name: 'objects, detector boxes (no proposals)', pipeline: 'plain', settings: { subjects: 'detections', wholeImageFallback: true } },
-  { name: 'objects, proposals (pack default)', pipeline: 'plain', settings: { verify: false } },
-  { name: 'objects, proposals + verification', pipeline: 'verified', settings: {} },
+  { name: 'objects, whole image only', pipeline: 'objects', settings: { subjects: 'proposals', proposals: 0, verify: false } },
+  { name: 'objects, detector boxes (no proposals)', pipeline: 'objects', settings: { subjects: 'detections', wholeImageFallback: true, verify: false } },
+  { name: 'objects, proposals, no verification', pipeline: 'objects', settings: { verify: false } },
+  { name: 'objects, proposals + verification (pack default)', pipeline: 'objects', settings: {} },
 ];
 
 async function main(): Promise<void> {
@@ -64,12 +62,9 @@ async function main(): Promise<void> {
     const objects = runtime.packs.get('objects')!;
     const limits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide };
     const histogram: Pack = { name: 'histogram', detector: objects.detector, embedder: new ColourHistogramEmbedder(), defaults: objects.defaults };
-    const verifier = new OrbVerifier();
-    await verifier.init();
     const pipelines = {
-      plain: runtime.pipeline,
+      objects: runtime.pipeline,
       histogram: new RecognitionPipeline({ packs: new Map([['histogram', histogram]]), index: runtime.galleries, limiter: new InferenceLimiter(1, 8), limits }),
-      verified: new RecognitionPipeline({ packs: runtime.packs, index: runtime.galleries, limiter: new InferenceLimiter(1, 8), limits, verification: { verifier, store: new MemoryFeatureStore() } }),
     };
     const gallery = readList('gallery.txt');
     const queries = readList('queries.txt');

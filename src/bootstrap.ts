@@ -6,15 +6,20 @@ import type { AppDeps, Readiness } from './http/app-deps.js';
 import { loadPack } from './models/pack-loader.js';
 import { InferenceLimiter } from './pipeline/inference-limiter.js';
 import { RecognitionPipeline } from './pipeline/recognition-pipeline.js';
+import { OrbVerifier } from './verification/orb-verifier.js';
 
 export interface Runtime extends AppDeps {
   packs: ReadonlyMap<string, Pack>;
+  /** Loads what would otherwise load on first use (the verifier's OpenCV runtime); never throws. */
+  warmUp(): Promise<void>;
   dispose(): Promise<void>;
 }
 
 /**
  * The one place that wires concrete parts together: packs (models), the gallery store, the
- * inference limiter and the pipeline. `dispose` releases them in reverse order.
+ * inference limiter, the verifier and the pipeline. `dispose` releases them in reverse order.
+ * The verifier starts on first use (or `warmUp`): most runtimes, e.g. batch tools on face
+ * galleries, never verify and need not pay for loading OpenCV.
  */
 export async function bootstrap(config: Config, options: { logger?: Logger } = {}): Promise<Runtime> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -41,12 +46,16 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     });
     await galleries.init();
     disposers.push(() => galleries.dispose());
+    const verifier = config.verifier === 'orb' ? new OrbVerifier() : undefined;
+    if (verifier) disposers.push(() => verifier.dispose());
     const limiter = new InferenceLimiter(config.inferenceConcurrency, config.queueSize);
     const pipeline = new RecognitionPipeline({
       packs,
       index: galleries,
       limiter,
       limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide },
+      // The gallery store keeps each entry's local features beside it (deleted with it).
+      ...(verifier ? { verification: { verifier, store: galleries } } : {}),
     });
     ready = true;
     const readiness = (): Readiness => ({
@@ -56,6 +65,16 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     });
     return {
       config, logger, packs, galleries, limiter, pipeline, readiness,
+      async warmUp() {
+        if (!verifier) return;
+        const started = performance.now();
+        try {
+          await verifier.init();
+          logger.info({ verifier: verifier.id, ms: Math.round(performance.now() - started) }, 'verifier loaded');
+        } catch (err) {
+          logger.warn({ err }, 'verifier failed to load; verified requests will retry it');
+        }
+      },
       async dispose() {
         ready = false;
         for (const dispose of disposers.reverse()) await dispose();

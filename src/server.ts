@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ host: config.host, port: config.port });
+  void runtime.warmUp();
 }
 
 main().catch((err: unknown) => {

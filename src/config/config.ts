@@ -36,6 +36,7 @@ export const configSchema = z.object({
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   docs: bool.default(true),
   allowDownloads: bool.default(false),
+  verifier: z.enum(['orb', 'off']).default('orb'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -68,6 +69,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   shutdownTimeoutMs: 'SPOTTER_SHUTDOWN_TIMEOUT_MS',
   docs: 'SPOTTER_DOCS',
   allowDownloads: 'SPOTTER_ALLOW_DOWNLOADS',
+  verifier: 'SPOTTER_VERIFIER',
 };
 
 /** Thrown when the configuration is invalid; the message names every offending setting. */

@@ -19,6 +19,12 @@ export interface EntryRowWithVector extends EntryRow {
   vector: Buffer;
 }
 
+/** An exported row: the entry, its vector, and its local features when it has them. */
+export interface ExportRow extends EntryRowWithVector {
+  verifier: string | null;
+  features: Buffer | null;
+}
+
 export interface NewEntryRow {
   gallery_id: number;
   uuid: string;
@@ -83,8 +89,18 @@ export class EntryRepo {
       ),
       vectorById: db.prepare<[number], Buffer>('SELECT vector FROM entries WHERE id = ?').pluck(),
       hit: db.prepare<[number], { uuid: string; label: string }>('SELECT uuid, label FROM entries WHERE id = ?'),
-      exportChunk: db.prepare<[number, number, number], EntryRowWithVector>(
-        `SELECT ${COLUMNS}, vector FROM entries WHERE gallery_id = ? AND id > ? ORDER BY id LIMIT ?`,
+      insertFeatures: db.prepare<[number, string, Buffer]>('INSERT INTO local_features (entry_id, verifier, data) VALUES (?, ?, ?)'),
+      features: db.prepare<[number, string, string], Buffer>(
+        `SELECT f.data FROM local_features f JOIN entries e ON e.id = f.entry_id
+         WHERE e.gallery_id = ? AND e.uuid = ? AND f.verifier = ?`,
+      ).pluck(),
+      featureCount: db.prepare<[number], number>(
+        'SELECT COUNT(*) FROM local_features f JOIN entries e ON e.id = f.entry_id WHERE e.gallery_id = ?',
+      ).pluck(),
+      exportChunk: db.prepare<[number, number, number], ExportRow>(
+        `SELECT ${COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, e.vector, f.verifier, f.data AS features
+         FROM entries e LEFT JOIN local_features f ON f.entry_id = e.id
+         WHERE e.gallery_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
       ),
     };
   }
@@ -152,7 +168,19 @@ export class EntryRepo {
     return this.s.hit.get(id);
   }
 
-  exportChunk(galleryId: number, afterId: number, limit: number): EntryRowWithVector[] {
+  insertFeatures(entryId: number, verifier: string, data: Uint8Array): void {
+    this.s.insertFeatures.run(entryId, verifier, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  features(galleryId: number, uuid: string, verifier: string): Buffer | undefined {
+    return this.s.features.get(galleryId, uuid, verifier);
+  }
+
+  featureCount(galleryId: number): number {
+    return this.s.featureCount.get(galleryId) ?? 0;
+  }
+
+  exportChunk(galleryId: number, afterId: number, limit: number): ExportRow[] {
     return this.s.exportChunk.all(galleryId, afterId, limit);
   }
 }

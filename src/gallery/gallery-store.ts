@@ -124,9 +124,14 @@ export class GalleryStore {
       created_at: new Date().toISOString(),
       vector: encodeVector(input.vector),
     };
+    const features = input.localFeatures;
+    if (features) check.checkLocalFeatures(features);
     const rowid = db.transaction(() => {
       const id = entries.insert(row);
-      if (id !== undefined) galleries.bump(g.id, 1);
+      if (id !== undefined) {
+        if (features) entries.insertFeatures(id, features.verifier, features.data);
+        galleries.bump(g.id, 1);
+      }
       return id;
     }).immediate();
     if (rowid === undefined) {
@@ -135,6 +140,15 @@ export class GalleryStore {
     }
     this.indexChanged(g.id, (index) => index.add(rowid, input.vector), 1);
     return toEntry({ id: rowid, ...row });
+  }
+
+  /**
+   * The entry's local features written by `verifier`, if it was enrolled with them (entries
+   * enrolled while verification was off, or imported, have none).
+   */
+  localFeatures(gallery: string, entryId: string, verifier: string): Uint8Array | undefined {
+    const blob = this.ready().entries.features(this.gallery(gallery).id, entryId, verifier);
+    return blob ? new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength) : undefined;
   }
 
   findDuplicate(gallery: string, label: string, imageSha256: string): Entry | null {
@@ -284,8 +298,9 @@ export class GalleryStore {
   }
 
   private info(row: GalleryRow): GalleryInfo {
-    const counts = this.ready().galleries.counts(row.id);
-    return { ...toRef(row), entryCount: counts.entries, labelCount: counts.labels };
+    const { galleries, entries } = this.ready();
+    const counts = galleries.counts(row.id);
+    return { ...toRef(row), entryCount: counts.entries, labelCount: counts.labels, localFeatureCount: entries.featureCount(row.id) };
   }
 
   private gallery(name: string): GalleryRow {

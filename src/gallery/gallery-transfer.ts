@@ -1,7 +1,7 @@
 import type { EntryRepo } from './entry-repo.js';
 import type { GalleryRepo, GalleryRow } from './gallery-repo.js';
 import type { PortableEntry } from './gallery-types.js';
-import { checkEntryFields, metadataJson } from './gallery-validation.js';
+import { checkEntryFields, checkLocalFeatures, metadataJson } from './gallery-validation.js';
 import type { Db } from './sqlite-db.js';
 import { checkVector, decodeVector, encodeVector } from './vector-codec.js';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,7 @@ export function* exportRows(entries: EntryRepo, galleryId: number): Generator<Po
         imageSha256: row.image_sha256,
         createdAt: row.created_at,
         vector: decodeVector(row.vector),
+        ...(row.verifier !== null && row.features !== null ? { localFeatures: { verifier: row.verifier, data: new Uint8Array(row.features) } } : {}),
       };
     }
     const last = rows[rows.length - 1];
@@ -51,6 +52,7 @@ export function importRows(
     try {
       checkEntryFields(row.label, row.box, row.imageSha256, row.metadata ?? null);
       checkVector(row.vector, gallery.dimension, 'entry');
+      if (row.localFeatures) checkLocalFeatures(row.localFeatures);
       if (typeof row.createdAt !== 'string' || Number.isNaN(Date.parse(row.createdAt))) {
         throw new AppError('BAD_REQUEST', 'createdAt is an ISO date string.');
       }
@@ -72,7 +74,9 @@ export function importRows(
         created_at: row.createdAt,
         vector: encodeVector(row.vector),
       });
-      if (rowid !== undefined) added.push({ rowid, vector: row.vector });
+      if (rowid === undefined) continue;
+      if (row.localFeatures) entries.insertFeatures(rowid, row.localFeatures.verifier, row.localFeatures.data);
+      added.push({ rowid, vector: row.vector });
     }
     if (added.length > 0) galleries.bump(gallery.id, added.length);
     return { added, skippedDuplicates: all.length - added.length };

@@ -20,6 +20,8 @@ export interface GalleryRef {
 export interface GalleryInfo extends GalleryRef {
   entryCount: number;
   labelCount: number;
+  /** Entries enrolled with local features, which geometric verification can check. */
+  localFeatureCount: number;
 }
 
 export interface CreateGalleryInput {
@@ -46,6 +48,14 @@ export interface AddEntryInput {
   imageSha256: string;
   /** Unit length; similarity is the inner product. */
   vector: Float32Array;
+  /** Local features for geometric verification, stored in the entry's transaction. */
+  localFeatures?: LocalFeatures;
+}
+
+/** A serialised local-feature record and the extractor (with its settings) that wrote it. */
+export interface LocalFeatures {
+  verifier: string;
+  data: Uint8Array;
 }
 
 export interface EntryPatch {
@@ -84,6 +94,7 @@ export interface PortableEntry {
   imageSha256: string;
   createdAt: string;
   vector: Float32Array;
+  localFeatures?: LocalFeatures;
 }
 
 export interface ImportResult {

@@ -1,6 +1,6 @@
 import { AppError } from '../core/app-error.js';
 import type { Box } from '../core/types.js';
-import type { EmbedderBinding } from './gallery-types.js';
+import type { EmbedderBinding, LocalFeatures } from './gallery-types.js';
 
 /** Also a safe file name: it names the gallery's snapshot file. */
 const GALLERY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -52,6 +52,19 @@ export function checkBox(box: unknown): asserts box is Box {
 export function checkSha256(sha: unknown): asserts sha is string {
   if (typeof sha !== 'string' || !SHA256_HEX.test(sha)) {
     throw new AppError('BAD_REQUEST', 'imageSha256 is 64 lowercase hex characters.');
+  }
+}
+
+/** 1000 ORB keypoints take 40 KB; a record far beyond that is a bug, not features. */
+const MAX_LOCAL_FEATURE_BYTES = 4 * 1024 * 1024;
+
+export function checkLocalFeatures(features: LocalFeatures): void {
+  const { verifier, data } = features;
+  if (typeof verifier !== 'string' || verifier.length === 0 || verifier.length > 128) {
+    throw new AppError('BAD_REQUEST', 'Local features name their verifier in 1-128 characters.');
+  }
+  if (!(data instanceof Uint8Array) || data.byteLength === 0 || data.byteLength > MAX_LOCAL_FEATURE_BYTES) {
+    throw new AppError('BAD_REQUEST', `Local features are 1 to ${MAX_LOCAL_FEATURE_BYTES} bytes.`);
   }
 }
 

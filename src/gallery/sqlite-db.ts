@@ -3,7 +3,7 @@ import { AppError } from '../core/app-error.js';
 
 export type Db = Database.Database;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Entry ids are AUTOINCREMENT so a deleted rowid is never handed out again: the rowid is the
@@ -55,6 +55,19 @@ CREATE TABLE index_snapshots (
 `;
 
 /**
+ * Local features of an entry for geometric verification (e.g. ORB keypoints), written in the
+ * entry's own transaction and deleted with it. `verifier` names the extractor and its settings:
+ * records of another extractor are never matched against.
+ */
+const SCHEMA_V2 = `
+CREATE TABLE local_features (
+  entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+  verifier TEXT NOT NULL,
+  data     BLOB NOT NULL
+);
+`;
+
+/**
  * Opens (and on first use creates) the store. Every commit is fsynced before it returns.
  * The connection holds an exclusive lock for its lifetime: the indexes live in this process's
  * memory, so a second process writing the same folder would leave them silently stale.
@@ -89,6 +102,7 @@ function migrate(db: Db): void {
   }
   db.transaction(() => {
     if (version < 1) db.exec(SCHEMA_V1);
+    if (version < 2) db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

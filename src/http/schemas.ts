@@ -36,6 +36,7 @@ export const galleryResponse = z.object({
   }),
   entryCount: z.number(),
   labelCount: z.number(),
+  localFeatureCount: z.number().describe('entries enrolled with local features, which verification (verify: true) can check'),
   createdAt: z.string(),
 });
 

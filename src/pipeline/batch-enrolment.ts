@@ -32,7 +32,7 @@ interface Located<J> {
   crop: RgbImage;
   box: Box;
   score: number;
-  afterStore?: (entryId: string) => void;
+  localFeatures?: { verifier: string; data: Uint8Array };
 }
 
 type Prepared<J, E> = { job: J; located: Located<J> } | { job: J; outcome: EnrolOutcome<E> };
@@ -70,16 +70,15 @@ export async function* enrolBatched<J extends EnrolJob, E extends { id: string }
   };
 
   const store = (item: Located<J>, vector: Float32Array): EnrolOutcome<E> => {
-    const { job, imageSha256, box, score } = item;
+    const { job, imageSha256, box, score, localFeatures } = item;
     let entry: E;
     try {
-      entry = sink.addEntry(gallery.name, { label: job.label, metadata: job.metadata ?? null, box, imageSha256, vector });
+      entry = sink.addEntry(gallery.name, { label: job.label, metadata: job.metadata ?? null, box, imageSha256, vector, ...(localFeatures ? { localFeatures } : {}) });
     } catch (error) {
       // The same image twice in one run: the second is refused by the store's unique crop key.
       const existing = isDuplicate(error) ? sink.findDuplicate(gallery.name, job.label, imageSha256) : null;
       return existing ? { status: 'duplicate', entryId: existing.id } : { status: 'failed', error };
     }
-    item.afterStore?.(entry.id);
     return { status: 'enrolled', entry, score };
   };
 

@@ -12,7 +12,15 @@ export interface EntrySink<E extends { id: string }> {
   findDuplicate(gallery: string, label: string, imageSha256: string): E | null;
   addEntry(
     gallery: string,
-    input: { label: string; metadata?: Record<string, unknown> | null; box: Box; imageSha256: string; vector: Float32Array },
+    input: {
+      label: string;
+      metadata?: Record<string, unknown> | null;
+      box: Box;
+      imageSha256: string;
+      vector: Float32Array;
+      /** Written with the entry, in one transaction (see verification.ts). */
+      localFeatures?: { verifier: string; data: Uint8Array };
+    },
   ): E;
 }
 

@@ -120,23 +120,24 @@ export class RecognitionPipeline {
       return { subject, vector: vector!, features };
     });
     const entry = timer.timeSync('store', () =>
-      sink.addEntry(gallery.name, { label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector }),
+      sink.addEntry(gallery.name, {
+        label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector,
+        ...(features ? { localFeatures: features } : {}),
+      }),
     );
-    if (stage && features) stage.store.put(gallery.name, entry.id, features);
     return { entry, score: subject.score, timings: timer.result() };
   }
 
   /**
    * Steps 1-4 of `enrol` (decode, find the subject, crop) without embedding or storing, for
    * batched enrolment that embeds the subjects of many images in one run (batch-enrolment.ts).
-   * `afterStore` must be called with the stored entry's id: it keeps what `enrol` keeps besides
-   * the vector (the verification features, when the gallery verifies).
+   * `localFeatures` (when the gallery verifies) must be stored with the entry, as `enrol` does.
    */
   async enrolmentCrop(
     bytes: Buffer,
     gallery: GalleryRef,
     box?: Box,
-  ): Promise<{ crop: RgbImage; box: Box; score: number; afterStore?: (entryId: string) => void }> {
+  ): Promise<{ crop: RgbImage; box: Box; score: number; localFeatures?: { verifier: string; data: Uint8Array } }> {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings);
     const timer = new StageTimer();
@@ -147,8 +148,7 @@ export class RecognitionPipeline {
       return { subject, features: stage ? await subjectFeatures(stage, image, subject.box) : undefined };
     });
     const crop = await cropImage(image, subject.box);
-    const afterStore = stage && features ? (entryId: string) => stage.store.put(gallery.name, entryId, features) : undefined;
-    return { crop, box: roundBox(subject.box), score: subject.score, ...(afterStore ? { afterStore } : {}) };
+    return { crop, box: roundBox(subject.box), score: subject.score, ...(features ? { localFeatures: features } : {}) };
   }
 
   /** Step 5 for the crops of many images: one batched embedder run, under the inference limiter. */

@@ -29,10 +29,12 @@ export interface LocalFeatureVerifier {
   match(query: Uint8Array, candidate: Uint8Array): Promise<GeometricMatch>;
 }
 
-/** Local features of enrolled entries, by gallery and entry id. */
+/**
+ * Local features of enrolled entries, by gallery, entry id and the verifier that wrote them (the
+ * gallery store keeps them beside their entries; they are written with the entry, see enrol).
+ */
 export interface LocalFeatureStore {
-  get(gallery: string, entryId: string): Uint8Array | undefined;
-  put(gallery: string, entryId: string, features: Uint8Array): void;
+  localFeatures(gallery: string, entryId: string, verifier: string): Uint8Array | undefined;
 }
 
 export interface VerificationStage {
@@ -48,10 +50,13 @@ export interface VerificationStage {
 
 const DEFAULTS = { minInliers: 15, candidates: 5, maxSide: 640 };
 
-/** Features of an enrolled subject, taken before the entry is stored so a failure stores nothing. */
-export async function subjectFeatures(stage: VerificationStage, image: RgbImage, box: Box): Promise<Uint8Array> {
+/**
+ * Features of an enrolled subject, taken before the entry is stored: they are written in the
+ * entry's own transaction, so an acknowledged entry always has them and a failure stores nothing.
+ */
+export async function subjectFeatures(stage: VerificationStage, image: RgbImage, box: Box): Promise<{ verifier: string; data: Uint8Array }> {
   const crop = await cropImage(image, box);
-  return stage.verifier.extract(await toGrey(crop, stage.maxSide ?? DEFAULTS.maxSide));
+  return { verifier: stage.verifier.id, data: await stage.verifier.extract(await toGrey(crop, stage.maxSide ?? DEFAULTS.maxSide)) };
 }
 
 /**
@@ -92,7 +97,7 @@ function candidatesOf(decided: readonly RecognizedObject[], gallery: string, sta
   const out: (Candidate & { features: Uint8Array })[] = [];
   for (const c of [...best.values()].sort((a, b) => b.similarity - a.similarity)) {
     if (out.length >= (stage.candidates ?? DEFAULTS.candidates)) break;
-    const features = stage.store.get(gallery, c.entryId);
+    const features = stage.store.localFeatures(gallery, c.entryId, stage.verifier.id);
     if (features) out.push({ ...c, features });
   }
   return out;

@@ -7,16 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Runtime } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { RecognitionPipeline } from '../../src/pipeline/recognition-pipeline.js';
-import { MemoryFeatureStore } from '../../src/verification/memory-feature-store.js';
-import { OrbVerifier } from '../../src/verification/orb-verifier.js';
 import { photo } from '../helpers/test-app.js';
 
 /**
  * The first thing users try: enrol box.png, recognise box_in_scene.png, through the HTTP API with
  * the objects pack (the default for a new gallery). The pooled embedding alone ranks a grey
- * Blender render above the box in that scene; local-feature verification finds it. The app is
- * the real one, with the pipeline given the verification stage the way bootstrap would.
+ * Blender render above the box in that scene; local-feature verification finds it. The runtime
+ * is bootstrap's, verification included, and a restart must keep every entry verifiable.
  */
 const EVAL = join(import.meta.dirname, '..', 'fixtures', 'objects-eval');
 
@@ -24,28 +21,24 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
   let runtime: Runtime;
   let app: FastifyInstance;
   let dataDir: string;
-  const store = new MemoryFeatureStore();
+  const start = async () => {
+    const config = loadConfig({}, { dataDir, logLevel: 'silent', intraOpThreads: 2, packs: 'objects' });
+    runtime = await bootstrap(config, { logger: pino({ level: 'silent' }) });
+    app = await buildApp(runtime);
+    await app.ready();
+  };
+  const stop = async () => {
+    await app?.close();
+    await runtime?.dispose();
+  };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'spotter-objects-'));
-    const config = loadConfig({}, { dataDir, logLevel: 'silent', intraOpThreads: 2, packs: 'objects' });
-    runtime = await bootstrap(config, { logger: pino({ level: 'silent' }) });
-    const verifier = new OrbVerifier();
-    await verifier.init();
-    const pipeline = new RecognitionPipeline({
-      packs: runtime.packs,
-      index: runtime.galleries,
-      limiter: runtime.limiter,
-      limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide },
-      verification: { verifier, store },
-    });
-    app = await buildApp({ ...runtime, pipeline });
-    await app.ready();
+    await start();
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await runtime?.dispose();
+    await stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -55,18 +48,19 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
     return res.json();
   };
 
-  it('a gallery created without a pack uses the objects pack', async () => {
-    // Verification is opt-in (the pack default is off): this gallery turns it on.
-    const g = await post('/v1/galleries', { name: 'shelf', settings: { verify: true } }, 201);
+  it('a gallery created without a pack uses the objects pack, which verifies by default', async () => {
+    const g = await post('/v1/galleries', { name: 'shelf' }, 201);
     expect(g.pack).toBe('objects');
     expect(g.effective.verify).toBe(true);
     expect(g.embedder.dimension).toBe(88);
   });
 
-  it('enrols box.png as a whole image, with its local features', async () => {
+  it('enrols box.png as a whole image, with its local features stored beside the entry', async () => {
     const entry = await post('/v1/galleries/shelf/entries', { label: 'bastoncini', image: photo('box.png').toString('base64') }, 201);
     expect(entry.box).toEqual([0, 0, 324, 223]);
-    expect(store.get('shelf', entry.id)).toBeDefined();
+    expect(runtime.galleries.localFeatures('shelf', entry.id, 'orb1000-ratio0.75-ransac5')?.byteLength).toBeGreaterThan(1000);
+    const g = (await app.inject({ method: 'GET', url: '/v1/galleries/shelf' })).json();
+    expect(g.localFeatureCount).toBe(1);
   });
 
   it('recognises box_in_scene.png as the box and boxes it where it lies', async () => {
@@ -103,4 +97,23 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
     const verified = await post('/v1/galleries/shelf/recognize', { image, verify: true, minScore: 0.15 });
     expect(verified.objects[0].label).toBe('bastoncini');
   });
+
+  it('after a restart every entry is still verified, and a deleted entry takes its features with it', async () => {
+    const before = (await app.inject({ method: 'GET', url: '/v1/galleries/shelf' })).json();
+    await stop();
+    await start();
+    const after = (await app.inject({ method: 'GET', url: '/v1/galleries/shelf' })).json();
+    expect(after.localFeatureCount).toBe(before.entryCount);
+    const image = photo('box_in_scene.png').toString('base64');
+    const verified = await post('/v1/galleries/shelf/recognize', { image, minScore: 0.15 });
+    expect(verified.objects[0].label).toBe('bastoncini');
+    expect(verified.objects[0].verified.inliers).toBeGreaterThanOrEqual(15);
+
+    const id = verified.objects[0].matches[0].entryId;
+    const removed = await app.inject({ method: 'DELETE', url: `/v1/galleries/shelf/entries/${id}` });
+    expect(removed.statusCode).toBe(204);
+    expect(runtime.galleries.localFeatures('shelf', id, 'orb1000-ratio0.75-ransac5')).toBeUndefined();
+    const gone = (await app.inject({ method: 'GET', url: '/v1/galleries/shelf' })).json();
+    expect(gone.localFeatureCount).toBe(before.entryCount - 1);
+  }, 120_000);
 });

@@ -40,6 +40,8 @@ const entrySchema = z.object({
   imageSha256: z.string(),
   createdAt: z.string(),
   vector: z.string(),
+  /** Local features for verification (base64), when the entry was enrolled with them. */
+  localFeatures: z.object({ verifier: z.string(), data: z.string().min(1) }).optional(),
 });
 
 export function encodeVector(vector: Float32Array): string {
@@ -57,7 +59,10 @@ export function decodeVector(base64: string, dimension: number): Float32Array {
 }
 
 const entryLine = (e: PortableEntry): string =>
-  JSON.stringify({ label: e.label, metadata: e.metadata, box: e.box, imageSha256: e.imageSha256, createdAt: e.createdAt, vector: encodeVector(e.vector) });
+  JSON.stringify({
+    label: e.label, metadata: e.metadata, box: e.box, imageSha256: e.imageSha256, createdAt: e.createdAt, vector: encodeVector(e.vector),
+    ...(e.localFeatures ? { localFeatures: { verifier: e.localFeatures.verifier, data: Buffer.from(e.localFeatures.data).toString('base64') } } : {}),
+  });
 
 /** Writes header and entries to `path` (gzip when it ends in .gz) via a temporary file and a rename. */
 export async function writeGalleryFile(path: string, header: GalleryFileHeader, entries: Iterable<PortableEntry>): Promise<number> {
@@ -112,8 +117,11 @@ export async function openGalleryFile(path: string): Promise<OpenedGalleryFile> 
       lineNumber++;
       if (next.value.trim() === '') continue;
       try {
-        const e = entrySchema.parse(JSON.parse(next.value));
-        yield { ...e, box: e.box as Box, vector: decodeVector(e.vector, header.embedder.dimension) };
+        const { localFeatures, ...e } = entrySchema.parse(JSON.parse(next.value));
+        yield {
+          ...e, box: e.box as Box, vector: decodeVector(e.vector, header.embedder.dimension),
+          ...(localFeatures ? { localFeatures: { verifier: localFeatures.verifier, data: new Uint8Array(Buffer.from(localFeatures.data, 'base64')) } } : {}),
+        };
       } catch (error) {
         throw new CliError(`${path} line ${lineNumber} is not a valid entry: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`);
       }

@@ -73,4 +73,19 @@ describe('enrolBatched (real models, real store)', () => {
     expect(again.get('Eileen')).toEqual({ status: 'duplicate', entryId: batched.entry.id });
     expect(runtime.galleries.getGallery('batched').entryCount).toBe(2);
   });
+
+  it('stores the same local features as enrol when the gallery verifies', async () => {
+    const pack = runtime.packs.get('face')!;
+    const embedder = { embedderId: pack.embedder.id, dimension: pack.embedder.dimension, metric: pack.embedder.metric };
+    for (const name of ['single-verified', 'batched-verified']) runtime.galleries.createGallery({ name, pack: 'face', embedder, settings: { verify: true } });
+    const single = await runtime.pipeline.enrol(astronaut, runtime.galleries.getGalleryRef('single-verified'), { label: 'Eileen' }, runtime.galleries);
+    let batchedId: string | undefined;
+    for await (const { outcome } of enrolBatched(runtime.pipeline, runtime.galleries.getGalleryRef('batched-verified'), [job('Eileen', astronaut)], runtime.galleries, { batchSize: 2, readAhead: 2 })) {
+      if (outcome.status === 'enrolled') batchedId = outcome.entry.id;
+    }
+    const verifier = 'orb1000-ratio0.75-ransac5';
+    const one = runtime.galleries.localFeatures('single-verified', single.entry.id, verifier);
+    expect(one?.byteLength).toBeGreaterThan(16); // a face crop is small: a few keypoints
+    expect(runtime.galleries.localFeatures('batched-verified', batchedId!, verifier)).toEqual(one);
+  }, 60_000);
 });

@@ -21,7 +21,10 @@ const header: GalleryFileHeader = {
 
 const entries: PortableEntry[] = [
   { label: 'Red shoe', metadata: { source: 'a.jpg' }, box: [1, 2, 30, 40], imageSha256: 'a'.repeat(64), createdAt: '2025-01-01T00:00:00.000Z', vector: new Float32Array([0.6, -0.8, 0]) },
-  { label: 'Blue shoe', metadata: null, box: [0, 0, 10, 10], imageSha256: 'b'.repeat(64), createdAt: '2025-01-02T00:00:00.000Z', vector: new Float32Array([1e-7, 0.5, -0.25]) },
+  {
+    label: 'Blue shoe', metadata: null, box: [0, 0, 10, 10], imageSha256: 'b'.repeat(64), createdAt: '2025-01-02T00:00:00.000Z', vector: new Float32Array([1e-7, 0.5, -0.25]),
+    localFeatures: { verifier: 'orb1000-ratio0.75-ransac5', data: Uint8Array.from([79, 82, 66, 49, 0, 255]) },
+  },
 ];
 
 async function readAll(path: string) {
