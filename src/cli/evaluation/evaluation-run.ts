@@ -99,12 +99,14 @@ export async function runQueries(input: EvaluationInput): Promise<EvaluationRun>
       ...o,
       neighbours: o.neighbours.filter((n) => !leaveOneOut || gallery.entries.get(n.entryId)?.imageSha256 !== sha).slice(0, depth),
     }));
-    const best = [...objects].sort((a, b) => (b.neighbours[0]?.similarity ?? -Infinity) - (a.neighbours[0]?.similarity ?? -Infinity) || b.score - a.score)[0];
+    // A verified object answers (the service reports it first); otherwise the nearest neighbour's.
+    const best = objects.find((o) => o.verified && o.neighbours.length > 0)
+      ?? [...objects].sort((a, b) => (b.neighbours[0]?.similarity ?? -Infinity) - (a.neighbours[0]?.similarity ?? -Infinity) || b.score - a.score)[0];
     const neighbours: NeighbourRecord[] = (best?.neighbours ?? []).map((n) => {
       const source = gallery.entries.get(n.entryId)?.source;
       return { ...n, ...(source ? { source } : {}) };
     });
-    const ranked: RankedQuery = { expected, neighbours, relevantCount };
+    const ranked: RankedQuery = { expected, neighbours, relevantCount, ...(best?.verified ? { verified: true } : {}) };
     const predicted = predict(ranked, input.threshold);
     const rank = expected === null ? -1 : distinctLabels(neighbours).indexOf(expected);
     const record: QueryRecord = {

@@ -16,6 +16,11 @@ export interface RankedQuery {
   neighbours: Neighbour[];
   /** How many gallery entries carry `expected` (the query's own entries left out): AP's denominator. */
   relevantCount: number;
+  /**
+   * The first neighbour was confirmed by geometric verification: the service labels it whatever
+   * its similarity, so every threshold does too.
+   */
+  verified?: boolean;
 }
 
 /** Labels in rank order, each once: recall@k counts labels, not entries. */
@@ -54,10 +59,13 @@ export function meanAveragePrecision(queries: RankedQuery[]): number | null {
   return known.reduce((sum, q) => sum + averagePrecision(q), 0) / known.length;
 }
 
-/** The top-1 rule: the nearest label when its similarity reaches the threshold, else unknown (null). */
+/**
+ * The top-1 rule: the nearest label when its similarity reaches the threshold (or it was
+ * verified), else unknown (null).
+ */
 export function predict(query: RankedQuery, threshold: number): string | null {
   const top = query.neighbours[0];
-  return top !== undefined && top.similarity >= threshold ? top.label : null;
+  return top !== undefined && (query.verified === true || top.similarity >= threshold) ? top.label : null;
 }
 
 export interface OperatingPoint {

@@ -27,6 +27,8 @@ export interface QueryObject {
   score: number;
   /** Gallery neighbours of this object, most similar first. */
   neighbours: { entryId: string; label: string; similarity: number }[];
+  /** Geometric verification confirmed the first neighbour (the service labels it whatever its similarity). */
+  verified: boolean;
 }
 
 export interface QueryOutcome {
@@ -78,7 +80,7 @@ export class OfflineQueryEngine implements QueryEngine {
 
   async query(bytes: Buffer, _filename: string, k: number): Promise<QueryOutcome> {
     const result = await this.runtime.pipeline.recognize(bytes, this.ref!, { topK: k });
-    return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches }) => ({ box, score, neighbours: matches })) };
+    return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches, verified }) => ({ box, score, neighbours: matches, verified: verified !== undefined })) };
   }
 
   async close(): Promise<void> {
@@ -108,7 +110,7 @@ export class HttpQueryEngine implements QueryEngine {
 
   async query(bytes: Buffer, filename: string, k: number): Promise<QueryOutcome> {
     const result = await this.client.recognize(this.name, bytes, filename, Math.min(k, this.maxDepth));
-    return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches }) => ({ box, score, neighbours: matches })) };
+    return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches, verified }) => ({ box, score, neighbours: matches, verified: verified !== undefined })) };
   }
 
   async close(): Promise<void> {}

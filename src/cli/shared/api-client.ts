@@ -34,7 +34,7 @@ export interface ApiEntry {
 export interface ApiRecognized {
   width: number;
   height: number;
-  objects: { box: Box; score: number; matches: { entryId: string; label: string; similarity: number }[] }[];
+  objects: { box: Box; score: number; matches: { entryId: string; label: string; similarity: number }[]; verified?: { inliers: number } }[];
 }
 
 const MAX_RETRIES = 20;

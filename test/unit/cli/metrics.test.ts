@@ -45,6 +45,12 @@ describe('retrieval metrics', () => {
 });
 
 describe('open-set decisions', () => {
+  it('a verified query is labelled at every threshold, as the service labels it', () => {
+    const verified: RankedQuery = { expected: 'C', relevantCount: 1, verified: true, neighbours: [n('C', 0.5), n('A', 0.45)] };
+    expect(operatingPoint([verified], 0.99)).toMatchObject({ accepted: 1, correctlyLabelled: 1, recall: 1 });
+    expect(operatingPoint([{ ...verified, verified: false }], 0.99)).toMatchObject({ accepted: 0, recall: 0 });
+  });
+
   it('an operating point counts accepted, correct and rejected-unknown queries', () => {
     // At 0.89: q1 (0.95, A) right, q2 (0.90, A) wrong, the rest rejected; all 3 unknowns rejected.
     const p = operatingPoint(queries, 0.89);
