@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Box, RgbImage } from '../core/types.js';
+import { tfBilinearNormalised } from './tf-bilinear.js';
 
 /**
  * Turns decoded images into model input tensors: pad (zeros) or stretch to the model's aspect,
@@ -52,7 +53,7 @@ export interface ImageTensor {
   transforms: InputTransform[];
 }
 
-interface Placement {
+export interface Placement {
   /** Size of the (virtually) padded source that is resized to the model size. */
   paddedWidth: number;
   paddedHeight: number;
@@ -82,59 +83,6 @@ export function placeImage(width: number, height: number, spec: Pick<TensorSpec,
   const dx = paddedWidth - width;
   const dy = paddedHeight - height;
   return { paddedWidth, paddedHeight, left: dx - Math.round(dx / 2), top: dy - Math.round(dy / 2) };
-}
-
-/**
- * Source index (byte offset of a pixel, or -1 for a padding pixel) and weight along one axis, for
- * tf-bilinear: src = ratio * dst, floor/ceil neighbours clamped to the padded size.
- */
-function axisTaps(out: number, padded: number, before: number, size: number, stride: number) {
-  const lo = new Int32Array(out);
-  const hi = new Int32Array(out);
-  const frac = new Float64Array(out);
-  const ratio = padded / out;
-  const index = (p: number) => (p - before >= 0 && p - before < size ? (p - before) * stride : -1);
-  for (let d = 0; d < out; d++) {
-    const src = ratio * d;
-    const floor = Math.max(0, Math.floor(src));
-    lo[d] = index(floor);
-    hi[d] = index(Math.min(padded - 1, Math.ceil(src)));
-    frac[d] = src - floor;
-  }
-  return { lo, hi, frac };
-}
-
-/** tf-bilinear resize of the zero-padded image straight into float RGB, without materialising the padding. */
-function tfBilinear(image: RgbImage, place: Placement, outWidth: number, outHeight: number, pad = 0): Float32Array {
-  const { data } = image;
-  const out = new Float32Array(outWidth * outHeight * 3);
-  const cols = axisTaps(outWidth, place.paddedWidth, place.left, image.width, 3);
-  const rows = axisTaps(outHeight, place.paddedHeight, place.top, image.height, image.width * 3);
-  let o = 0;
-  for (let r = 0; r < outHeight; r++) {
-    const r0 = rows.lo[r]!;
-    const r1 = rows.hi[r]!;
-    const fy = rows.frac[r]!;
-    for (let c = 0; c < outWidth; c++) {
-      const c0 = cols.lo[c]!;
-      const c1 = cols.hi[c]!;
-      const fx = cols.frac[c]!;
-      const tl = r0 < 0 || c0 < 0 ? -1 : r0 + c0;
-      const tr = r0 < 0 || c1 < 0 ? -1 : r0 + c1;
-      const bl = r1 < 0 || c0 < 0 ? -1 : r1 + c0;
-      const br = r1 < 0 || c1 < 0 ? -1 : r1 + c1;
-      for (let ch = 0; ch < 3; ch++) {
-        const vtl = tl < 0 ? pad : data[tl + ch]!;
-        const vtr = tr < 0 ? pad : data[tr + ch]!;
-        const vbl = bl < 0 ? pad : data[bl + ch]!;
-        const vbr = br < 0 ? pad : data[br + ch]!;
-        const top = vtl + (vtr - vtl) * fx;
-        const bottom = vbl + (vbr - vbl) * fx;
-        out[o++] = top + (bottom - top) * fy;
-      }
-    }
-  }
-  return out;
 }
 
 /**
@@ -173,9 +121,17 @@ export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise
   const interpolation = spec.interpolation ?? 'tf-bilinear';
   const rgb =
     interpolation === 'tf-bilinear'
-      ? tfBilinear(image, place, spec.width, spec.height, spec.padValue ?? 0)
+      ? tfBilinearRgb(image, place, spec)
       : await sharpResize(image, place, spec, interpolation);
   return { rgb, transform: transformOf(image, place, spec) };
+}
+
+/** tf-bilinear without normalisation: mean 0 and std 1 leave f(x) as it is, interleaved RGB. */
+function tfBilinearRgb(image: RgbImage, place: Placement, spec: TensorSpec): Float32Array {
+  const rgb = new Float32Array(spec.width * spec.height * 3);
+  const plain: TensorSpec = { ...spec, layout: 'NHWC', colour: 'RGB', mean: [0, 0, 0], std: [1, 1, 1] };
+  tfBilinearNormalised(image, place, plain, rgb, 0);
+  return rgb;
 }
 
 function transformOf(image: RgbImage, place: Placement, spec: TensorSpec): InputTransform {
@@ -205,90 +161,6 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
     const base = offset + (planar ? c * pixels : c);
     const step = planar ? 1 : 3;
     for (let i = 0; i < pixels; i++) out[base + i * step] = f(f(rgb[i * 3 + src]! - mean) / std);
-  }
-}
-
-/**
- * One source row resized horizontally (tf-bilinear, padding included), interleaved RGB, in double
- * precision. Channels are unrolled and taps inside the image take a branch-free path: the
- * per-channel loop with padding checks cost three times as much.
- */
-function horizontalRow(data: Buffer, row: number, cols: ReturnType<typeof axisTaps>, pad: number, out: Float64Array): void {
-  const { lo, hi, frac } = cols;
-  for (let c = 0, o = 0; c < lo.length; c++, o += 3) {
-    const c0 = lo[c]!;
-    const c1 = hi[c]!;
-    const fx = frac[c]!;
-    if (row >= 0 && c0 >= 0 && c1 >= 0) {
-      const a = row + c0;
-      const b = row + c1;
-      const l0 = data[a]!;
-      const l1 = data[a + 1]!;
-      const l2 = data[a + 2]!;
-      out[o] = l0 + (data[b]! - l0) * fx;
-      out[o + 1] = l1 + (data[b + 1]! - l1) * fx;
-      out[o + 2] = l2 + (data[b + 2]! - l2) * fx;
-      continue;
-    }
-    for (let ch = 0; ch < 3; ch++) {
-      const left = row < 0 || c0 < 0 ? pad : data[row + c0 + ch]!;
-      const right = row < 0 || c1 < 0 ? pad : data[row + c1 + ch]!;
-      out[o + ch] = left + (right - left) * fx;
-    }
-  }
-}
-
-/**
- * tfBilinear followed by writeNormalised, straight into the batch tensor: rows are resized
- * horizontally once (and reused by the next output row, which usually needs the same source
- * row), then blended vertically, normalised and laid out. No intermediate float image and no
- * second sweep; every step rounds to float32 exactly as the two-pass path does.
- */
-function tfBilinearNormalised(image: RgbImage, place: Placement, spec: TensorSpec, out: Float32Array, offset: number): void {
-  const f = Math.fround;
-  const { width, height } = spec;
-  const pad = spec.padValue ?? 0;
-  const cols = axisTaps(width, place.paddedWidth, place.left, image.width, 3);
-  const rows = axisTaps(height, place.paddedHeight, place.top, image.height, image.width * 3);
-  const pixels = width * height;
-  const planar = spec.layout === 'NCHW';
-  const step = planar ? 1 : 3;
-  // Per image channel (R, G, B): the model channel it feeds, where that channel starts, its mean,
-  // and 1 / std. x * (1 / std) rounds to the same float32 as x / std for float32 x and std: the
-  // quotient of two 24-bit numbers is never a float32 rounding midpoint and lies at least 2^-50
-  // (relative) away from one, while the double product errs by at most 2^-52.
-  const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const channel = [0, 1, 2].map((src) => order.indexOf(src));
-  const [b0, b1, b2] = channel.map((c) => offset + (planar ? c * pixels : c)) as [number, number, number];
-  const [m0, m1, m2] = channel.map((c) => f(spec.mean[c]!)) as [number, number, number];
-  const [k0, k1, k2] = channel.map((c) => 1 / f(spec.std[c]!)) as [number, number, number];
-  let upper = { row: Number.NaN, values: new Float64Array(width * 3) };
-  let lower = { row: Number.NaN, values: new Float64Array(width * 3) };
-  for (let r = 0; r < height; r++) {
-    const r0 = rows.lo[r]!;
-    const r1 = rows.hi[r]!;
-    const fy = rows.frac[r]!;
-    // Keep whichever cached row is still needed; fill the other.
-    if (upper.row !== r0 && lower.row === r0) [upper, lower] = [lower, upper];
-    if (upper.row !== r0) {
-      horizontalRow(image.data, r0, cols, pad, upper.values);
-      upper.row = r0;
-    }
-    if (lower.row !== r1) {
-      horizontalRow(image.data, r1, cols, pad, lower.values);
-      lower.row = r1;
-    }
-    const top = upper.values;
-    const bottom = lower.values;
-    let o = r * width * step;
-    for (let x = 0, i = 0; x < width; x++, i += 3, o += step) {
-      const t0 = top[i]!;
-      const t1 = top[i + 1]!;
-      const t2 = top[i + 2]!;
-      out[b0 + o] = f(f(t0 + (bottom[i]! - t0) * fy) - m0) * k0;
-      out[b1 + o] = f(f(t1 + (bottom[i + 1]! - t1) * fy) - m1) * k1;
-      out[b2 + o] = f(f(t2 + (bottom[i + 2]! - t2) * fy) - m2) * k2;
-    }
   }
 }
 

@@ -50,10 +50,14 @@ export interface SessionOptions {
 
 /**
  * onnxruntime's options for ours: full graph optimisation, CPU unless told otherwise, and
- * intra-op threads that sleep instead of spinning when they run out of work. Spinning buys a
- * few percent on an idle machine, but in a service the same cores decode, resize and answer
- * HTTP between and beside model runs: measured on 2 cores, spinning cost 10-20 % more CPU per
- * run and made runs slower, not faster, once anything else wanted a core.
+ * intra-op threads that sleep instead of spinning when they run out of work. By default a pool
+ * keeps spinning after every run: measured on 2 cores with the SSD detector, a 100 ms idle gap
+ * after a run cost 55 ms of CPU spinning against 0.2 ms sleeping, and that is the core that
+ * decodes, preprocesses and answers HTTP for the next request. Back-to-back runs were as fast
+ * either way (within the noise), and the service served more requests per second at
+ * concurrency 4 without spinning. `session.force_spinning_stop` (spin inside a run, stop at its
+ * end) measured no better. There is no inter-op setting: in sequential execution onnxruntime
+ * creates no inter-op pool that could spin.
  */
 export function ortSessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
   return {

@@ -64,6 +64,45 @@ describe('tf-bilinear resize with zero padding', () => {
   });
 });
 
+describe('tf-bilinear against tfjs, normalised, on the fast paths', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  /** face-api's order: pad (with `pad`), resizeBilinear, then sub(mean) and div(std) in float32. */
+  const tfReference = (src: RgbImage, s: TensorSpec, before: [number, number], after: [number, number], pad: number) =>
+    tf.tidy(() => {
+      const t = tf.tensor3d(Float32Array.from(src.data), [src.height, src.width, 3]);
+      const padded = tf.pad(t, [[before[0], after[0]], [before[1], after[1]], [0, 0]], pad);
+      const resized = tf.image.resizeBilinear(padded as tf.Tensor3D, [s.height, s.width], false, false);
+      const normalised = resized.sub(tf.tensor1d([...s.mean])).div(tf.tensor1d([...s.std]));
+      return normalised.transpose([2, 0, 1]).dataSync();
+    });
+
+  const odd = { mean: [122.782, 117.001, 104.298], std: [58.395, 57.12, 57.375] } as const;
+
+  it('is exact when the padded image is already the model size (no resampling, padding rows and columns)', async () => {
+    const wide = image(24, 15, (x, y, c) => (x * 11 + y * 29 + c * 83) % 256);
+    const s = spec({ width: 24, height: 24, ...odd });
+    const t = await toTensor([wide], s);
+    expect(Array.from(t.data)).toEqual(Array.from(tfReference(wide, s, [0, 0], [9, 0], 0)));
+    // pad-centre with an odd difference: round(9 / 2) = 5 columns after, 4 before.
+    const tall = image(15, 24, (x, y, c) => (x * 13 + y * 7 + c * 97) % 256);
+    const centred = spec({ width: 24, height: 24, resize: 'pad-centre', padValue: 114, ...odd });
+    const u = await toTensor([tall], centred);
+    expect(Array.from(u.data)).toEqual(Array.from(tfReference(tall, centred, [0, 4], [0, 5], 114)));
+  });
+
+  it('is exact when resampling (downscale and upscale) with padding rows', async () => {
+    const src = image(40, 30, (x, y, c) => (x * 37 + y * 17 + c * 61) % 256);
+    for (const size of [32, 57]) {
+      const s = spec({ width: size, height: size, ...odd });
+      const t = await toTensor([src], s);
+      expect(Array.from(t.data)).toEqual(Array.from(tfReference(src, s, [0, 0], [10, 0], 0)));
+    }
+  });
+});
+
 describe('toTensor', () => {
   it('normalises (x - mean) / std, planar NCHW in RGB order', async () => {
     const t = await toTensor([image(1, 1, (_x, _y, c) => [100, 150, 200][c]!)], spec({ width: 1, height: 1, mean: [100, 50, 0], std: [2, 4, 8] }));

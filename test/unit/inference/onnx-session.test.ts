@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnnxSession, warmUp } from '../../../src/inference/onnx-session.js';
+import { OnnxSession, ortSessionOptions, warmUp } from '../../../src/inference/onnx-session.js';
 import { OnnxGraphBuilder } from '../../../src/models/onnx/onnx-graph-builder.js';
 
 /** y = relu(x) * 2 with a symbolic batch dimension. */
@@ -33,5 +33,14 @@ describe('OnnxSession', () => {
     await session.dispose();
     await session.dispose();
     await expect(session.run({ x: { data: new Float32Array(3), dims: [1, 3] } })).rejects.toThrow(/after dispose/);
+  });
+});
+
+describe('ortSessionOptions', () => {
+  it('asks for intra-op threads that sleep when idle, and passes thread counts only when set', () => {
+    // onnxruntime-node flattens `extra` into the config entry session.intra_op.allow_spinning.
+    expect(ortSessionOptions({}).extra).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
+    expect(ortSessionOptions({})).not.toHaveProperty('intraOpNumThreads');
+    expect(ortSessionOptions({ intraOpThreads: 2, interOpThreads: 1 })).toMatchObject({ intraOpNumThreads: 2, interOpNumThreads: 1 });
   });
 });
