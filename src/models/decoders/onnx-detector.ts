@@ -2,9 +2,9 @@ import { AppError } from '../../core/app-error.js';
 import { boxArea, clampBox, nms } from '../../core/geometry.js';
 import type { DetectOptions, Detection, Detector, RgbImage } from '../../core/types.js';
 import { boxToSource, toTensor } from '../../imaging/tensor.js';
-import { openLoadedModel } from '../../inference/model-loader.js';
 import type { DetectorManifest, ExtraInput, LoadedModelManifest } from '../../inference/model-manifest.js';
-import type { FloatTensor, OnnxSession, SessionOptions } from '../../inference/onnx-session.js';
+import type { OnnxSession, SessionOptions } from '../../inference/onnx-session.js';
+import { OnnxModel } from '../onnx-model.js';
 import type { DecoderFamily, Shape } from './decoder-types.js';
 import { extraFeeds, presentExtras, scaleFactorOf } from './extra-inputs.js';
 
@@ -14,15 +14,16 @@ import { extraFeeds, presentExtras, scaleFactorOf } from './extra-inputs.js';
  * boxes back to the source image. Output shapes are checked against the family when the model
  * is opened (declared shapes) and on every run (actual shapes).
  */
-export class OnnxDetector implements Detector {
-  private session: OnnxSession | undefined;
+export class OnnxDetector extends OnnxModel<DetectorManifest> implements Detector {
+  protected readonly role = 'detector';
   private extras: ExtraInput[] = [];
 
   constructor(
-    private readonly model: LoadedModelManifest<DetectorManifest>,
+    model: LoadedModelManifest<DetectorManifest>,
     private readonly family: DecoderFamily,
-    private readonly sessionOptions: SessionOptions = {},
+    sessionOptions: SessionOptions = {},
   ) {
+    super(model, sessionOptions);
     const { decoding } = model.manifest;
     if (decoding.outputs.length !== family.outputs.length) {
       throw new AppError(
@@ -32,31 +33,9 @@ export class OnnxDetector implements Detector {
     }
   }
 
-  get id(): string {
-    return this.model.manifest.id;
-  }
-
-  get onnxSession(): OnnxSession | undefined {
-    return this.session;
-  }
-
-  async init(): Promise<void> {
-    if (this.session) return;
-    const session = (await openLoadedModel(this.model, this.sessionOptions)).session;
-    try {
-      this.checkShapes(this.model.manifest.decoding.outputs.map((name) => session.outputShape(name)), 'declares');
-    } catch (error) {
-      await session.dispose();
-      throw error;
-    }
+  protected override opened(session: OnnxSession): void {
+    this.checkShapes(this.model.manifest.decoding.outputs.map((name) => session.outputShape(name)), 'declares');
     this.extras = presentExtras(this.model.manifest.input, session.inputNames);
-    this.session = session;
-  }
-
-  async dispose(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    await session?.dispose();
   }
 
   private checkShapes(shapes: (Shape | undefined)[], verb: string): void {
@@ -71,14 +50,13 @@ export class OnnxDetector implements Detector {
   }
 
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-    if (!this.session) throw new AppError('NOT_READY', `detector ${this.id} is not initialised`);
+    const session = this.session();
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
     const tensor = await toTensor([image], input);
     const transform = tensor.transforms[0]!;
     const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, this.extras) };
-    const outputs = await this.session.run(feeds, decoding.outputs);
-    const ordered: FloatTensor[] = decoding.outputs.map((name) => outputs[name]!);
+    const ordered = this.outputsNamed(await session.run(feeds, decoding.outputs), decoding.outputs);
     this.checkShapes(ordered.map((o) => o.dims), 'gave');
     const fedScale = this.extras.some((e) => e.value === 'scale-factor');
     const candidates = this.family.decode(ordered, {

@@ -2,9 +2,9 @@ import { AppError } from '../../core/app-error.js';
 import { clampBox, nms } from '../../core/geometry.js';
 import type { DetectOptions, Detection, Detector, RgbImage } from '../../core/types.js';
 import { boxToSource, toTensor } from '../../imaging/tensor.js';
-import { openLoadedModel } from '../../inference/model-loader.js';
 import type { DetectorManifest, LoadedModelManifest } from '../../inference/model-manifest.js';
-import type { OnnxSession, SessionOptions } from '../../inference/onnx-session.js';
+import type { FloatTensor, SessionOptions } from '../../inference/onnx-session.js';
+import { OnnxModel } from '../onnx-model.js';
 import { decodeCenternet, type CenternetCandidate } from './centernet-decode.js';
 
 /** Peaks kept before suppression, as in the graph's own decode tail (TopK 100). */
@@ -16,49 +16,25 @@ const MAX_CANDIDATES = 100;
  * manifest every subject is "foreground": one score map of the best class per cell and class-
  * blind suppression; the COCO class name is still reported, as a hint.
  */
-export class CenternetDetector implements Detector {
+export class CenternetDetector extends OnnxModel<DetectorManifest> implements Detector {
   static readonly decoder = 'centernet';
-  private session: OnnxSession | undefined;
+  protected readonly role = 'detector';
 
-  constructor(
-    private readonly model: LoadedModelManifest<DetectorManifest>,
-    private readonly sessionOptions: SessionOptions = {},
-  ) {
+  constructor(model: LoadedModelManifest<DetectorManifest>, sessionOptions: SessionOptions = {}) {
+    super(model, sessionOptions);
     if (model.manifest.decoding.outputs.length !== 2) {
       throw new AppError('MODEL_INVALID', `manifest ${model.manifest.id}: decoder centernet needs two outputs (heatmap, wh)`);
     }
   }
 
-  get id(): string {
-    return this.model.manifest.id;
-  }
-
-  get onnxSession(): OnnxSession | undefined {
-    return this.session;
-  }
-
-  async init(): Promise<void> {
-    if (this.session) return;
-    this.session = (await openLoadedModel(this.model, this.sessionOptions)).session;
-  }
-
-  async dispose(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    await session?.dispose();
-  }
-
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-    if (!this.session) throw new AppError('NOT_READY', `detector ${this.id} is not initialised`);
+    const session = this.session();
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
     const tensor = await toTensor([image], input);
-    const outputs = await this.session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } });
-    const [heatmap, wh] = decoding.outputs.map((name) => {
-      const out = outputs[name];
-      if (!out) throw new AppError('MODEL_INVALID', `detector ${this.id}: model gave no output "${name}"`);
-      return out;
-    }) as [NonNullable<(typeof outputs)[string]>, NonNullable<(typeof outputs)[string]>];
+    // The tensor is this call's own: hand it to the session's worker instead of copying it.
+    const outputs = await session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
+    const [heatmap, wh] = this.outputsNamed(outputs, decoding.outputs) as [FloatTensor, FloatTensor];
     const classes = decoding.classes;
     if (classes && heatmap.dims[1] !== classes.length) {
       throw new AppError('MODEL_INVALID', `detector ${this.id}: heatmap has ${heatmap.dims[1]} classes, the manifest names ${classes.length}`);

@@ -1,0 +1,68 @@
+import { AppError } from '../core/app-error.js';
+import { openLoadedModel } from '../inference/model-loader.js';
+import type { LoadedModelManifest, ModelManifest } from '../inference/model-manifest.js';
+import type { FloatTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
+
+/**
+ * The session side of every model class (detectors, embedders): opens the manifest's ONNX file,
+ * lets the subclass check the open session against the manifest (a failed check closes it
+ * again), and refuses to run before `init` or after `dispose`.
+ */
+export abstract class OnnxModel<M extends ModelManifest> {
+  private current: OnnxSession | undefined;
+
+  constructor(
+    protected readonly model: LoadedModelManifest<M>,
+    private readonly sessionOptions: SessionOptions = {},
+  ) {}
+
+  get id(): string {
+    return this.model.manifest.id;
+  }
+
+  /** The onnxruntime session, for warm-up and timing by the owner (e.g. the probe). */
+  get onnxSession(): OnnxSession | undefined {
+    return this.current;
+  }
+
+  /** 'detector' or 'embedder', for messages. */
+  protected abstract readonly role: string;
+
+  /** Checks a just-opened session against the manifest; throwing refuses the model. */
+  protected opened(session: OnnxSession): void {
+    void session;
+  }
+
+  async init(): Promise<void> {
+    if (this.current) return;
+    const session = (await openLoadedModel(this.model, this.sessionOptions)).session;
+    try {
+      this.opened(session);
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+    this.current = session;
+  }
+
+  async dispose(): Promise<void> {
+    const session = this.current;
+    this.current = undefined;
+    await session?.dispose();
+  }
+
+  /** The open session, or NOT_READY. */
+  protected session(): OnnxSession {
+    if (!this.current) throw new AppError('NOT_READY', `${this.role} ${this.id} is not initialised`);
+    return this.current;
+  }
+
+  /** The named outputs of a run, in order; a missing one means the model is not what the manifest says. */
+  protected outputsNamed(outputs: Record<string, FloatTensor>, names: readonly string[]): FloatTensor[] {
+    return names.map((name) => {
+      const out = outputs[name];
+      if (!out) throw new AppError('MODEL_INVALID', `${this.role} ${this.id}: model gave no output "${name}"`);
+      return out;
+    });
+  }
+}
