@@ -169,17 +169,20 @@ export async function toTensor(images: readonly RgbImage[], spec: TensorSpec): P
   const per = spec.width * spec.height * 3;
   const data = new Float32Array(per * images.length);
   const transforms: InputTransform[] = [];
-  for (const [n, image] of images.entries()) {
-    if ((spec.interpolation ?? 'tf-bilinear') === 'tf-bilinear') {
+  if ((spec.interpolation ?? 'tf-bilinear') === 'tf-bilinear') {
+    for (const [n, image] of images.entries()) {
       if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
       const place = placeImage(image.width, image.height, spec);
       tfBilinearNormalised(image, place, spec, data, n * per);
       transforms.push(transformOf(image, place, spec));
-      continue;
     }
-    const { rgb, transform } = await resizeForModel(image, spec);
-    writeNormalised(rgb, spec, data, n * per);
-    transforms.push(transform);
+  } else {
+    // sharp resizes on libuv's threads: a batch of crops is resized side by side, not in turn.
+    const resized = await Promise.all(images.map((image) => resizeForModel(image, spec)));
+    for (const [n, { rgb, transform }] of resized.entries()) {
+      writeNormalised(rgb, spec, data, n * per);
+      transforms.push(transform);
+    }
   }
   const dims =
     spec.layout === 'NCHW'
