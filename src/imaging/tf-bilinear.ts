@@ -142,20 +142,18 @@ function fillPixels(w: ChannelWriter, p: number, from: number, to: number): void
   }
 }
 
+/** Per channel: where it starts, its mean and 1 / std, as plain numbers for the hot loops. */
+function lanes(w: ChannelWriter): [number, number, number, number, number, number, number, number, number] {
+  const { base, mean, scale } = w;
+  return [base[0]!, base[1]!, base[2]!, mean[0]!, mean[1]!, mean[2]!, scale[0]!, scale[1]!, scale[2]!];
+}
+
 /** Output row at pixel `p` taken 1:1 from source row `row` (cols.identity, frac 0): no blending. */
 function copyRow(data: Uint8Array, row: number, cols: AxisTaps, w: ChannelWriter, p: number): void {
   const f = Math.fround;
-  const { out, step, base, mean, scale } = w;
+  const { out, step } = w;
   const { first, end } = cols;
-  const o0 = base[0]!;
-  const o1 = base[1]!;
-  const o2 = base[2]!;
-  const m0 = mean[0]!;
-  const m1 = mean[1]!;
-  const m2 = mean[2]!;
-  const k0 = scale[0]!;
-  const k1 = scale[1]!;
-  const k2 = scale[2]!;
+  const [o0, o1, o2, m0, m1, m2, k0, k1, k2] = lanes(w);
   let s = row + (first < end ? cols.lo[first]! : 0);
   for (let x = first, o = (p + first) * step; x < end; x++, o += step, s += 3) {
     out[o0 + o] = f(data[s]! - m0) * k0;
@@ -169,16 +167,8 @@ function copyRow(data: Uint8Array, row: number, cols: AxisTaps, w: ChannelWriter
 /** Output row at pixel `p` blended vertically from two horizontally resized rows, normalised. */
 function blendRow(top: Float64Array, bottom: Float64Array, fy: number, w: ChannelWriter, p: number, width: number): void {
   const f = Math.fround;
-  const { out, step, base, mean, scale } = w;
-  const o0 = base[0]!;
-  const o1 = base[1]!;
-  const o2 = base[2]!;
-  const m0 = mean[0]!;
-  const m1 = mean[1]!;
-  const m2 = mean[2]!;
-  const k0 = scale[0]!;
-  const k1 = scale[1]!;
-  const k2 = scale[2]!;
+  const { out, step } = w;
+  const [o0, o1, o2, m0, m1, m2, k0, k1, k2] = lanes(w);
   // frac 0: t + (b - t) * 0 is t, so the lower row is not read.
   if (fy === 0) {
     for (let x = 0, i = 0, o = p * step; x < width; x++, i += 3, o += step) {
