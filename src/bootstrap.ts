@@ -55,7 +55,7 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
       limiter,
       limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide },
       // The gallery store keeps each entry's local features beside it (deleted with it).
-      ...(verifier ? { verification: { verifier, store: galleries } } : {}),
+      ...(verifier ? { verification: { verifier, store: galleries, onError: (err: unknown) => logger.warn({ err }, 'verification failed; answered by embedding alone') } } : {}),
     });
     ready = true;
     const readiness = (): Readiness => ({

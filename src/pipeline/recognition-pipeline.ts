@@ -70,7 +70,14 @@ export class RecognitionPipeline {
       // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
       const stage = this.deps.verification;
       if (!options.verify || !stage) return selected;
-      return timer.time('verify', () => verifyObjects(stage, gallery.name, image, decided, selected));
+      return timer.time('verify', async () => {
+        try {
+          return await verifyObjects(stage, gallery.name, image, decided, selected);
+        } catch (error) {
+          stage.onError?.(error);
+          return selected;
+        }
+      });
     });
     return { width: image.width, height: image.height, objects, timings: timer.result() };
   }

@@ -40,6 +40,11 @@ export interface LocalFeatureStore {
 export interface VerificationStage {
   verifier: LocalFeatureVerifier;
   store: LocalFeatureStore;
+  /**
+   * Told when verification itself fails (e.g. the verifier's thread died): recognition then
+   * answers by embedding alone rather than failing the request.
+   */
+  onError?: (error: unknown) => void;
   /** Homography inliers a candidate needs to count as found (default 15). */
   minInliers?: number;
   /** Candidates checked per query, best similarity first (default 5). */

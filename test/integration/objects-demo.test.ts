@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Runtime } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
+import { RecognitionPipeline } from '../../src/pipeline/recognition-pipeline.js';
+import { OrbVerifier } from '../../src/verification/orb-verifier.js';
 import { photo } from '../helpers/test-app.js';
 
 /**
@@ -96,6 +98,23 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
     expect(plain.objects[0].label).not.toBe('bastoncini');
     const verified = await post('/v1/galleries/shelf/recognize', { image, verify: true, minScore: 0.15 });
     expect(verified.objects[0].label).toBe('bastoncini');
+  });
+
+  it('a failing verifier does not fail the request: the answer is by embedding alone, and the failure is reported', async () => {
+    const broken = new OrbVerifier();
+    await broken.dispose();
+    const errors: unknown[] = [];
+    const config = runtime.config;
+    const pipeline = new RecognitionPipeline({
+      packs: runtime.packs, index: runtime.galleries, limiter: runtime.limiter,
+      limits: { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, maxDimension: config.maxImageSide },
+      verification: { verifier: broken, store: runtime.galleries, onError: (e) => errors.push(e) },
+    });
+    const result = await pipeline.recognize(photo('box_in_scene.png'), runtime.galleries.getGalleryRef('shelf'));
+    expect(result.objects[0]?.label).toBe('bastoncini');
+    expect(result.objects[0]?.verified).toBeUndefined();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/after dispose/);
   });
 
   it('after a restart every entry is still verified, and a deleted entry takes its features with it', async () => {
