@@ -52,56 +52,63 @@ export class RecognitionPipeline {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings, request);
     const timer = new StageTimer();
-    // 1. Decode (outside the limiter, so that decoding the next image overlaps inference).
-    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-    const objects = await this.deps.limiter.run(async () => {
-      // 2. Detect, 3. choose the boxes to search (detections, or proposals plus the whole image).
-      const detections = await this.subjects(pack, image, options, timer);
-      // 4. Crop and 5. embed every subject in one batched run.
-      const vectors = await this.embedBoxes(pack, image, detections, timer);
-      // 6. Search the gallery for each vector.
-      const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery.name, v, options.topK)));
-      // 7. Decide per box, 8. keep the best-matching boxes (NMS) as the reported objects.
-      const decided = detections.map((d, i): RecognizedObject => {
-        const m = matches[i] ?? [];
-        return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
+    return this.deps.limiter.admit(async () => {
+      // 1. Decode (before the models' turn, so that decoding the next image overlaps inference;
+      // admission bounds how many decoded images can wait).
+      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+      const objects = await this.deps.limiter.run(async () => {
+        // 2. Detect, 3. choose the boxes to search (detections, or proposals plus the whole image).
+        const detections = await this.subjects(pack, image, options, timer);
+        // 4. Crop and 5. embed every subject in one batched run.
+        const vectors = await this.embedBoxes(pack, image, detections, timer);
+        // 6. Search the gallery for each vector.
+        const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery.name, v, options.topK)));
+        // 7. Decide per box, 8. keep the best-matching boxes (NMS) as the reported objects.
+        const decided = detections.map((d, i): RecognizedObject => {
+          const m = matches[i] ?? [];
+          return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
+        });
+        const selected = selectObjects(decided, options);
+        // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
+        const stage = this.deps.verification;
+        if (!options.verify || !stage) return selected;
+        return timer.time('verify', async () => {
+          try {
+            return await verifyObjects(stage, gallery.name, image, decided, selected);
+          } catch (error) {
+            stage.onError?.(error);
+            return selected;
+          }
+        });
       });
-      const selected = selectObjects(decided, options);
-      // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
-      const stage = this.deps.verification;
-      if (!options.verify || !stage) return selected;
-      return timer.time('verify', async () => {
-        try {
-          return await verifyObjects(stage, gallery.name, image, decided, selected);
-        } catch (error) {
-          stage.onError?.(error);
-          return selected;
-        }
-      });
+      return { width: image.width, height: image.height, objects, timings: timer.result() };
     });
-    return { width: image.width, height: image.height, objects, timings: timer.result() };
   }
 
   async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject>> {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
-    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-    const detections = await this.deps.limiter.run(() => this.subjects(pack, image, options, timer));
-    return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
+    return this.deps.limiter.admit(async () => {
+      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+      const detections = await this.deps.limiter.run(() => this.subjects(pack, image, options, timer));
+      return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
+    });
   }
 
   async embed(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject & { vector: number[] }>> {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
-    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-    const objects = await this.deps.limiter.run(async () => {
-      const detections = await this.subjects(pack, image, options, timer);
-      const vectors = await this.embedBoxes(pack, image, detections, timer);
-      return detections.map((d, i) => ({ ...toObject(d), vector: Array.from(vectors[i] ?? []) }));
+    return this.deps.limiter.admit(async () => {
+      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+      const objects = await this.deps.limiter.run(async () => {
+        const detections = await this.subjects(pack, image, options, timer);
+        const vectors = await this.embedBoxes(pack, image, detections, timer);
+        return detections.map((d, i) => ({ ...toObject(d), vector: Array.from(vectors[i] ?? []) }));
+      });
+      return { width: image.width, height: image.height, objects, timings: timer.result() };
     });
-    return { width: image.width, height: image.height, objects, timings: timer.result() };
   }
 
   /**
@@ -118,13 +125,15 @@ export class RecognitionPipeline {
       const existing = sink.findDuplicate(gallery.name, input.label, imageSha256);
       if (existing) throw new AppError('DUPLICATE_ENTRY', `these image bytes are already enrolled under this label as entry ${existing.id}`);
     }
-    const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
     const stage = options.verify ? this.deps.verification : undefined;
-    const { subject, vector, features } = await this.deps.limiter.run(async () => {
-      const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
-      const [vector] = await this.embedBoxes(pack, image, [subject], timer);
-      const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
-      return { subject, vector: vector!, features };
+    const { subject, vector, features } = await this.deps.limiter.admit(async () => {
+      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+      return this.deps.limiter.run(async () => {
+        const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
+        const [vector] = await this.embedBoxes(pack, image, [subject], timer);
+        const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
+        return { subject, vector: vector!, features };
+      });
     });
     const entry = timer.timeSync('store', () =>
       sink.addEntry(gallery.name, {

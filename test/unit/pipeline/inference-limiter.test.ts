@@ -31,4 +31,19 @@ describe('InferenceLimiter', () => {
     await expect(limiter.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     await expect(limiter.run(async () => 42)).resolves.toBe(42);
   });
+
+  it('admits at most concurrency + queue requests, counting those still decoding', async () => {
+    const limiter = new InferenceLimiter(1, 1);
+    let open!: () => void;
+    const decoding = new Promise<void>((resolve) => (open = resolve));
+    // Two requests are decoding (not yet queued for the models): a third is refused at once.
+    const a = limiter.admit(async () => { await decoding; return limiter.run(async () => 'a'); });
+    const b = limiter.admit(async () => { await decoding; return limiter.run(async () => 'b'); });
+    await expect(limiter.admit(async () => 'c')).rejects.toMatchObject({ code: 'OVERLOADED' });
+    open();
+    await expect(Promise.all([a, b])).resolves.toEqual(['a', 'b']);
+    // Slots come back, also after a failure.
+    await expect(limiter.admit(async () => { throw new Error('bad image'); })).rejects.toThrow('bad image');
+    await expect(limiter.admit(async () => 'd')).resolves.toBe('d');
+  });
 });
