@@ -53,7 +53,7 @@ function searchAll(index: HnswIndex, queries: Float32Array, count: number, dimen
 }
 
 function efSweep(configured: number, quick: boolean): number[] {
-  const sweep = quick ? [16, 32, 64, 128] : [16, 32, 64, 96, 128, 256];
+  const sweep = quick ? [16, 32, 64, 128] : [16, 32, 64, 96, 128, 160, 192, 256];
   return [...new Set([...sweep, configured])].sort((a, b) => a - b);
 }
 
