@@ -125,7 +125,7 @@ export async function runIndexBench(options: BenchOptions): Promise<SectionResul
     for (const count of [...options.indexSizes].sort((a, b) => a - b)) {
       const large = count >= 1_000_000 && dimension >= 512;
       if (large && !options.indexLarge) {
-        notes.push(`${formatNumber(count)} x ${dimension}-D not run: it takes about an hour on 2 cores; add --index-large`);
+        notes.push(`${formatNumber(count)} x ${dimension}-D not run: it takes about 25 minutes on 2 cores; add --index-large`);
         continue;
       }
       plan.push([count, dimension]);
