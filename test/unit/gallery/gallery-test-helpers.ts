@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import type { Box } from '../../../src/core/types.js';
 import type { EmbedderBinding } from '../../../src/gallery/gallery-types.js';
 
-/** Small deterministic generator (mulberry32) so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded generator (mulberry32), so failures reproduce. */
+export { seededRandom } from '../../../src/cli/bench/synthetic-vectors.js';
 
 /** A random direction: Gaussian components (Box-Muller), then L2-normalised. */
 export function unitVector(dimension: number, random: () => number): Float32Array {
