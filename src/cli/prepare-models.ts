@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseModelManifest, sha256File } from '../inference/model-manifest.js';
 import { buildFaceModel, FACE_API_PACKAGE, FACE_MODEL_BUILDS } from '../models/face/face-model-builds.js';
 import { buildObjectsModel, HUMAN_PACKAGE, OBJECTS_MODEL_BUILDS } from '../models/objects/objects-model-builds.js';
+import { writeFileAtomic } from './shared/cli-main.js';
 
 /** How one pack's ONNX files are built from an npm package's shipped weights. */
 export interface PackBuild {
@@ -43,18 +44,6 @@ export interface PreparedModel {
 const here = dirname(fileURLToPath(import.meta.url));
 /** src/cli and dist/cli both sit two levels below the checkout root. */
 const defaultNodeModules = resolve(here, '../../node_modules');
-
-/** Writes next to the target and renames, so a crash never leaves a half-written file in place. */
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /** Model manifests of a pack folder, by the model file they describe. */
 async function manifestsByFile(dir: string): Promise<Map<string, { path: string; text: string; sha256: string }>> {
@@ -124,10 +113,10 @@ async function preparePack(packBuild: PackBuild, packDir: string, options: Prepa
             'check the change and rerun with --update-manifests to accept it.',
         );
       }
-      await writeAtomic(entry.path, withSha256(entry.text, entry.sha256, sha256));
+      await writeFileAtomic(entry.path, withSha256(entry.text, entry.sha256, sha256));
       status = 'built-manifest-updated';
     }
-    await writeAtomic(target, bytes);
+    await writeFileAtomic(target, bytes);
     const ms = (performance.now() - started).toFixed(0);
     log(`${build.file}: ${status} in ${ms} ms, ${bytes.length} bytes, sha256 ${sha256}`);
     results.push({ pack, file: build.file, sha256, status });
