@@ -1,4 +1,6 @@
 import { AppError } from '../core/app-error.js';
+import type { RgbImage } from '../core/types.js';
+import { toTensor, type InputTransform, type TensorSpec } from '../imaging/tensor.js';
 import { openLoadedModel } from '../inference/model-loader.js';
 import type { LoadedModelManifest, ModelManifest } from '../inference/model-manifest.js';
 import type { FloatTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
@@ -55,6 +57,18 @@ export abstract class OnnxModel<M extends ModelManifest> {
   protected session(): OnnxSession {
     if (!this.current) throw new AppError('NOT_READY', `${this.role} ${this.id} is not initialised`);
     return this.current;
+  }
+
+  /**
+   * One image through a single-input model: preprocessed as `spec` says, run, and the named
+   * outputs returned in order with the transform back to the image's pixels.
+   */
+  protected async runImage(image: RgbImage, spec: TensorSpec & { name: string }, outputNames: readonly string[]): Promise<{ outputs: FloatTensor[]; transform: InputTransform }> {
+    const session = this.session();
+    const tensor = await toTensor([image], spec);
+    // The tensor is this call's own: hand it to the session's worker instead of copying it.
+    const outputs = await session.run({ [spec.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
+    return { outputs: this.outputsNamed(outputs, outputNames), transform: tensor.transforms[0]! };
   }
 
   /** The named outputs of a run, in order; a missing one means the model is not what the manifest says. */

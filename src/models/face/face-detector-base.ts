@@ -1,6 +1,6 @@
 import { clampBox, nms } from '../../core/geometry.js';
 import type { Box, DetectOptions, Detection, Detector, RgbImage } from '../../core/types.js';
-import { toTensor, boxToSource } from '../../imaging/tensor.js';
+import { boxToSource } from '../../imaging/tensor.js';
 import type { DetectorManifest } from '../../inference/model-manifest.js';
 import type { FloatTensor } from '../../inference/onnx-session.js';
 import { OnnxModel } from '../onnx-model.js';
@@ -21,19 +21,14 @@ export abstract class FaceDetectorBase extends OnnxModel<DetectorManifest> imple
   protected abstract decode(outputs: FloatTensor[], minScore: number): Candidate[];
 
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-    const session = this.session();
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
-    const tensor = await toTensor([image], input);
-    // The tensor is this call's own: hand it to the session's worker instead of copying it.
-    const outputs = await session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
-    const ordered = this.outputsNamed(outputs, decoding.outputs);
-    const kept = nms(this.decode(ordered, minScore), {
+    const { outputs, transform } = await this.runImage(image, input, decoding.outputs);
+    const kept = nms(this.decode(outputs, minScore), {
       iouThreshold: decoding.nmsIou,
       minScore,
       maxResults: options.maxDetections ?? decoding.maxDetections,
     });
-    const transform = tensor.transforms[0]!;
     return kept.map((c) => ({
       box: clampBox(boxToSource(c.box, transform), image.width, image.height),
       score: c.score,

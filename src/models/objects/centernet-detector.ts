@@ -1,7 +1,7 @@
 import { AppError } from '../../core/app-error.js';
 import { clampBox, nms } from '../../core/geometry.js';
 import type { DetectOptions, Detection, Detector, RgbImage } from '../../core/types.js';
-import { boxToSource, toTensor } from '../../imaging/tensor.js';
+import { boxToSource } from '../../imaging/tensor.js';
 import type { DetectorManifest, LoadedModelManifest } from '../../inference/model-manifest.js';
 import type { FloatTensor, SessionOptions } from '../../inference/onnx-session.js';
 import { OnnxModel } from '../onnx-model.js';
@@ -28,13 +28,10 @@ export class CenternetDetector extends OnnxModel<DetectorManifest> implements De
   }
 
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-    const session = this.session();
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
-    const tensor = await toTensor([image], input);
-    // The tensor is this call's own: hand it to the session's worker instead of copying it.
-    const outputs = await session.run({ [input.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
-    const [heatmap, wh] = this.outputsNamed(outputs, decoding.outputs) as [FloatTensor, FloatTensor];
+    const { outputs, transform } = await this.runImage(image, input, decoding.outputs);
+    const [heatmap, wh] = outputs as [FloatTensor, FloatTensor];
     const classes = decoding.classes;
     if (classes && heatmap.dims[1] !== classes.length) {
       throw new AppError('MODEL_INVALID', `detector ${this.id}: heatmap has ${heatmap.dims[1]} classes, the manifest names ${classes.length}`);
@@ -46,7 +43,6 @@ export class CenternetDetector extends OnnxModel<DetectorManifest> implements De
       classAgnostic,
     });
     const kept = classAgnostic ? this.suppress(candidates, options) : this.suppressPerClass(candidates, options);
-    const transform = tensor.transforms[0]!;
     return kept.map((c) => {
       const detection: Detection = { box: clampBox(boxToSource(c.box, transform), image.width, image.height), score: c.score, classId: c.classId };
       const name = classes?.[c.classId];
