@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { WorkerChannel } from '../core/worker-channel.js';
 
 /**
  * onnxruntime-node runs a model synchronously on the calling thread: on the main thread a 60 ms
@@ -68,63 +68,16 @@ parentPort.on('message', async (m) => {
 
 const ONNXRUNTIME = createRequire(import.meta.url).resolve('onnxruntime-node');
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
-
 /** One worker thread hosting one onnxruntime session; requests are answered in order. */
 export class InferenceWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failure: Error | undefined;
-
-  constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { onnxruntime: ONNXRUNTIME } });
-    // An idle worker must not keep the process alive; one with work in flight must.
-    this.worker.unref();
-    this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`onnx session: its worker thread exited (code ${code})`)));
-  }
+  private readonly channel = new WorkerChannel(WORKER_SOURCE, { onnxruntime: ONNXRUNTIME }, 'onnx session');
 
   /** `transfer`: buffers that move to the worker instead of being copied (they become empty here). */
   call<T>(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.size === 1) this.worker.ref();
-      try {
-        this.worker.postMessage({ ...message, id }, transfer);
-      } catch (error) {
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
+    return this.channel.call<T>(message, transfer);
   }
 
   async terminate(): Promise<void> {
-    this.failure ??= new Error('onnx session: its worker thread was stopped');
-    await this.worker.terminate();
-  }
-
-  private settle(reply: Reply): void {
-    const pending = this.pending.get(reply.id);
-    if (!pending) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker.unref();
-    if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(new Error(reply.message));
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const pending of this.pending.values()) pending.reject(this.failure);
-    this.pending.clear();
+    await this.channel.terminate(new Error('onnx session: its worker thread was stopped'));
   }
 }

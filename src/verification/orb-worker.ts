@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { WorkerChannel } from '../core/worker-channel.js';
 import { ORB_WORKER_SOURCE } from './orb-worker-source.js';
 
 /**
@@ -19,17 +19,8 @@ export interface OrbParameters {
 
 const OPENCV = createRequire(import.meta.url).resolve('@techstark/opencv-js');
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
-
 export class OrbWorker {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  private channel: WorkerChannel | undefined;
   private disposed = false;
 
   constructor(private readonly parameters: OrbParameters) {}
@@ -37,52 +28,16 @@ export class OrbWorker {
   /** `transfer`: buffers that move to the worker instead of being copied (they become empty here). */
   call<T>(op: 'load' | 'extract' | 'match', message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.disposed) return Promise.reject(new Error('orb verifier: used after dispose()'));
-    const worker = this.worker ?? this.start();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.size === 1) worker.ref();
-      try {
-        worker.postMessage({ ...message, op, id }, transfer);
-      } catch (error) {
-        this.settle({ id, ok: false, message: error instanceof Error ? error.message : String(error) });
-      }
-    });
+    // A dead thread is left behind; the next call starts a fresh one.
+    if (!this.channel || this.channel.failed) {
+      this.channel = new WorkerChannel(ORB_WORKER_SOURCE, { opencv: OPENCV, orb: this.parameters }, 'orb verifier');
+    }
+    return this.channel.call<T>({ ...message, op }, transfer);
   }
 
   /** Stops the thread and fails the calls in flight; safe to call more than once. */
   async dispose(): Promise<void> {
     this.disposed = true;
-    const worker = this.worker;
-    this.fail(worker, new Error('orb verifier: disposed while a call was in flight'));
-    await worker?.terminate();
-  }
-
-  private start(): Worker {
-    const worker = new Worker(ORB_WORKER_SOURCE, { eval: true, workerData: { opencv: OPENCV, orb: this.parameters } });
-    // An idle worker must not keep the process alive; one with work in flight must.
-    worker.unref();
-    worker.on('message', (reply: Reply) => this.settle(reply));
-    worker.on('error', (error) => this.fail(worker, error));
-    worker.on('exit', (code) => this.fail(worker, new Error(`orb verifier: its worker thread exited (code ${code})`)));
-    this.worker = worker;
-    return worker;
-  }
-
-  private settle(reply: Reply): void {
-    const pending = this.pending.get(reply.id);
-    if (!pending) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker?.unref();
-    if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(new Error(reply.message));
-  }
-
-  /** Forgets a dead thread (later events of an already replaced one are ignored). */
-  private fail(worker: Worker | undefined, error: Error): void {
-    if (worker === undefined || worker !== this.worker) return;
-    this.worker = undefined;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
+    await this.channel?.terminate(new Error('orb verifier: disposed while a call was in flight'));
   }
 }

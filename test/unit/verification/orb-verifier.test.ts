@@ -126,7 +126,7 @@ describe('OrbVerifier', () => {
   it('fails the calls in flight when its thread dies, and the next call starts a fresh one', async () => {
     const failed = expect(verifier.match(features['box_in_scene.png']!, features['box.png']!)).rejects.toThrow(/worker thread exited/);
     // Stops the thread the way a crash would.
-    await (verifier as unknown as { worker: { worker: Worker } }).worker.worker.terminate();
+    await (verifier as unknown as { worker: { channel: { worker: Worker } } }).worker.channel.worker.terminate();
     await failed;
     const again = await verifier.match(features['box_in_scene.png']!, features['box.png']!);
     expect(again.inliers).toBeGreaterThanOrEqual(15);
