@@ -56,7 +56,7 @@ export class RecognitionPipeline {
       // 1. Decode (before the models' turn, so that decoding the next image overlaps inference;
       // admission bounds how many decoded images can wait).
       const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-      const objects = await this.deps.limiter.run(async () => {
+      const { decided, selected } = await this.deps.limiter.run(async () => {
         // 2. Detect, 3. choose the boxes to search (detections, or proposals plus the whole image).
         const detections = await this.subjects(pack, image, options, timer);
         // 4. Crop and 5. embed every subject in one batched run.
@@ -68,18 +68,18 @@ export class RecognitionPipeline {
           const m = matches[i] ?? [];
           return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
         });
-        const selected = selectObjects(decided, options);
-        // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
-        const stage = this.deps.verification;
-        if (!options.verify || !stage) return selected;
-        return timer.time('verify', async () => {
-          try {
-            return await verifyObjects(stage, gallery.name, image, decided, selected);
-          } catch (error) {
-            stage.onError?.(error);
-            return selected;
-          }
-        });
+        return { decided, selected: selectObjects(decided, options) };
+      });
+      // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
+      // The verifier has a thread of its own: the models are free for the next request meanwhile.
+      const stage = this.deps.verification;
+      const objects = !options.verify || !stage ? selected : await timer.time('verify', async () => {
+        try {
+          return await verifyObjects(stage, gallery.name, image, decided, selected);
+        } catch (error) {
+          stage.onError?.(error);
+          return selected;
+        }
       });
       return { width: image.width, height: image.height, objects, timings: timer.result() };
     });
@@ -128,12 +128,13 @@ export class RecognitionPipeline {
     const stage = options.verify ? this.deps.verification : undefined;
     const { subject, vector, features } = await this.deps.limiter.admit(async () => {
       const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-      return this.deps.limiter.run(async () => {
+      const { subject, vector } = await this.deps.limiter.run(async () => {
         const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
         const [vector] = await this.embedBoxes(pack, image, [subject], timer);
-        const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
-        return { subject, vector: vector!, features };
+        return { subject, vector: vector! };
       });
+      const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
+      return { subject, vector, features };
     });
     const entry = timer.timeSync('store', () =>
       sink.addEntry(gallery.name, {
@@ -159,10 +160,8 @@ export class RecognitionPipeline {
     const timer = new StageTimer();
     const image = await decodeImage(bytes, this.deps.limits);
     const stage = options.verify ? this.deps.verification : undefined;
-    const { subject, features } = await this.deps.limiter.run(async () => {
-      const subject = box ? givenBox(box, image) : await this.bestSubject(pack, image, options, timer);
-      return { subject, features: stage ? await subjectFeatures(stage, image, subject.box) : undefined };
-    });
+    const subject = await this.deps.limiter.run(async () => (box ? givenBox(box, image) : this.bestSubject(pack, image, options, timer)));
+    const features = stage ? await subjectFeatures(stage, image, subject.box) : undefined;
     const crop = await cropImage(image, subject.box);
     return { crop, box: roundBox(subject.box), score: subject.score, ...(features ? { localFeatures: features } : {}) };
   }
