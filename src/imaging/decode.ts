@@ -1,12 +1,14 @@
 /**
  * Untrusted bytes to an RgbImage, or an AppError with a stable code. Order of checks: size,
  * magic bytes (only known rasters reach sharp), header dimensions (before any pixel is
- * decoded), then a pixel decode that is bounded in pixels and in time.
+ * decoded), then a pixel decode that is bounded in pixels and in time. Pixels come out as sRGB:
+ * an embedded colour profile is applied, unless it is sRGB's own (see icc-profile.ts).
  */
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../core/app-error.js';
 import type { RgbImage } from '../core/types.js';
+import { isSrgbProfile } from './icc-profile.js';
 import { FORMAT_LABELS, isRasterFormat, sniffImageFormat, type RasterFormat } from './image-formats.js';
 
 export { decodeBase64Image } from './base64-image.js';
@@ -77,6 +79,9 @@ export async function decodeImage(bytes: Buffer, limits: DecodeLimits): Promise<
     sequentialRead: true,
     autoOrient: true,
     pages: 1,
+    // An embedded sRGB profile would only be converted to sRGB (icc-profile.ts): skipped, as it
+    // costs more than the decode itself. Other profiles are converted.
+    ignoreIcc: header.srgbProfile,
   });
   try {
     const { data, info } = await input
@@ -116,6 +121,8 @@ interface Header {
   width: number;
   height: number;
   orientation: number;
+  /** The embedded ICC profile describes sRGB: converting with it would change nothing. */
+  srgbProfile: boolean;
 }
 
 /** Header only: no pixels are decoded, so a 30000x30000 bomb costs a few hundred bytes of reading. */
@@ -136,7 +143,7 @@ async function readHeader(bytes: Buffer, format: RasterFormat): Promise<Header> 
   if (!(meta.width > 0 && meta.height > 0)) {
     throw new AppError('IMAGE_DECODE_FAILED', `the ${format} header has no dimensions`);
   }
-  return { width: meta.width, height: meta.height, orientation: meta.orientation ?? 1 };
+  return { width: meta.width, height: meta.height, orientation: meta.orientation ?? 1, srgbProfile: isSrgbProfile(meta.icc) };
 }
 
 /** Refuses by header dimensions; returns the EXIF orientation to report. */

@@ -148,17 +148,29 @@ function lanes(w: ChannelWriter): [number, number, number, number, number, numbe
   return [base[0]!, base[1]!, base[2]!, mean[0]!, mean[1]!, mean[2]!, scale[0]!, scale[1]!, scale[2]!];
 }
 
-/** Output row at pixel `p` taken 1:1 from source row `row` (cols.identity, frac 0): no blending. */
-function copyRow(data: Uint8Array, row: number, cols: AxisTaps, w: ChannelWriter, p: number): void {
+/**
+ * Per channel, the normalised value of each byte: what the blending path computes for a pixel
+ * taken 1:1, f(x - mean) * (1 / std) rounded to float32, looked up instead of computed.
+ */
+function byteTables(w: ChannelWriter): [Float32Array, Float32Array, Float32Array] {
   const f = Math.fround;
-  const { out, step } = w;
+  const table = (c: number) => Float32Array.from({ length: 256 }, (_, x) => f(x - w.mean[c]!) * w.scale[c]!);
+  return [table(0), table(1), table(2)];
+}
+
+/** Output row at pixel `p` taken 1:1 from source row `row` (cols.identity, frac 0): no blending. */
+function copyRow(data: Uint8Array, row: number, cols: AxisTaps, w: ChannelWriter, tables: Float32Array[], p: number): void {
+  const { out, step, base } = w;
   const { first, end } = cols;
-  const [o0, o1, o2, m0, m1, m2, k0, k1, k2] = lanes(w);
+  const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];
+  const o0 = base[0]!;
+  const o1 = base[1]!;
+  const o2 = base[2]!;
   let s = row + (first < end ? cols.lo[first]! : 0);
   for (let x = first, o = (p + first) * step; x < end; x++, o += step, s += 3) {
-    out[o0 + o] = f(data[s]! - m0) * k0;
-    out[o1 + o] = f(data[s + 1]! - m1) * k1;
-    out[o2 + o] = f(data[s + 2]! - m2) * k2;
+    out[o0 + o] = t0[data[s]!]!;
+    out[o1 + o] = t1[data[s + 1]!]!;
+    out[o2 + o] = t2[data[s + 2]!]!;
   }
   fillPixels(w, p, 0, first);
   fillPixels(w, p, end, cols.lo.length);
@@ -203,6 +215,7 @@ export function tfBilinearNormalised(image: RgbImage, place: Placement, spec: Te
   const cols = axisTaps(width, place.paddedWidth, place.left, image.width, 3);
   const rows = axisTaps(height, place.paddedHeight, place.top, image.height, image.width * 3);
   const writer = channelWriter(spec, out, offset);
+  const tables = cols.identity ? byteTables(writer) : [];
   let upper = { row: Number.NaN, values: new Float64Array(width * 3) };
   let lower = { row: Number.NaN, values: new Float64Array(width * 3) };
   for (let r = 0; r < height; r++) {
@@ -214,7 +227,7 @@ export function tfBilinearNormalised(image: RgbImage, place: Placement, spec: Te
       continue;
     }
     if (fy === 0 && cols.identity && r0 >= 0) {
-      copyRow(data, r0, cols, writer, r * width);
+      copyRow(data, r0, cols, writer, tables, r * width);
       continue;
     }
     // Keep whichever cached row is still needed; fill the other.
