@@ -24,6 +24,14 @@ const COLORANT_TOLERANCE = 1e-3;
 const CURVE_TOLERANCE = 0.25 / 255;
 const TONE_CURVES = ['rTRC', 'gTRC', 'bTRC'] as const;
 
+/** sRGB's encoded value (0-1) to linear light. */
+export function srgbToLinear(x: number): number {
+  return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+}
+
+/** The sRGB curve at each 8-bit level, where a profile's curves are compared with it. */
+const SRGB_LEVELS = Float64Array.from({ length: 256 }, (_, level) => srgbToLinear(level / 255));
+
 interface Tag {
   offset: number;
   size: number;
@@ -46,15 +54,10 @@ export function isSrgbProfile(icc: Uint8Array | undefined): boolean {
     const curve = readCurve(view, text, tags.get(signature));
     if (!curve) return false;
     for (let level = 0; level <= 255; level++) {
-      const x = level / 255;
-      if (!(Math.abs(curve(x) - srgbToLinear(x)) <= CURVE_TOLERANCE)) return false;
+      if (!(Math.abs(curve(level / 255) - SRGB_LEVELS[level]!) <= CURVE_TOLERANCE)) return false;
     }
     return true;
   });
-}
-
-export function srgbToLinear(x: number): number {
-  return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
 }
 
 function readTags(view: DataView, text: (at: number) => string): Map<string, Tag> | undefined {

@@ -38,7 +38,8 @@ export class OnnxEmbedder extends OnnxModel<EmbedderManifest> implements Embedde
     const { input, embedding } = this.model.manifest;
     const tensor = await toTensor(crops, input);
     const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, this.extras) };
-    const out = (await session.run(feeds, [embedding.output]))[embedding.output];
+    // The tensor is ours alone: its buffer moves to the worker instead of being copied.
+    const out = (await session.run(feeds, [embedding.output], { transferInputs: true }))[embedding.output];
     const problem = out ? poolingProblem(out.dims, embedding.pooling, this.dimension, embedding.skipTokens, crops.length) : 'is missing';
     if (problem) throw new AppError('MODEL_INVALID', `embedder ${this.id}: output "${embedding.output}" ${problem}`);
     return pool(out!, embedding.pooling, this.dimension, embedding.skipTokens);
