@@ -167,7 +167,9 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
 /** One batched tensor for several images: [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC). */
 export async function toTensor(images: readonly RgbImage[], spec: TensorSpec): Promise<ImageTensor> {
   const per = spec.width * spec.height * 3;
-  const data = new Float32Array(per * images.length);
+  // Every element is written below (padding included), so the memory is not zeroed first: for
+  // a 512x512 input that saves clearing 3 MB per call.
+  const data = new Float32Array(Buffer.allocUnsafeSlow(per * images.length * 4).buffer, 0, per * images.length);
   const transforms: InputTransform[] = [];
   if ((spec.interpolation ?? 'tf-bilinear') === 'tf-bilinear') {
     for (const [n, image] of images.entries()) {

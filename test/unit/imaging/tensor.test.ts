@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/core/types.js';
 import { cropImage, cropRect } from '../../../src/imaging/crop.js';
+import { tfBilinearNormalised } from '../../../src/imaging/tf-bilinear.js';
 import { boxToSource, placeImage, resizeForModel, toTensor, type TensorSpec } from '../../../src/imaging/tensor.js';
 
 const image = (width: number, height: number, pixel: (x: number, y: number, c: number) => number): RgbImage => {
@@ -99,6 +100,30 @@ describe('tf-bilinear against tfjs, normalised, on the fast paths', () => {
       const s = spec({ width: size, height: size, ...odd });
       const t = await toTensor([src], s);
       expect(Array.from(t.data)).toEqual(Array.from(tfReference(src, s, [0, 0], [10, 0], 0)));
+    }
+  });
+});
+
+describe('tf-bilinear writes every element of its slice', () => {
+  // toTensor does not zero its tensor first: a value left unwritten would be whatever the
+  // memory held. Each case starts from NaN and must leave none, and nothing outside the slice.
+  const sizes: [number, number][] = [[8, 8], [13, 5], [5, 13], [1, 1], [31, 17]];
+  const cases = ['pad-bottom-right', 'pad-centre', 'stretch', 'centre-crop'] as const;
+  it.each(cases)('%s, NCHW and NHWC, up- and downscaling and 1:1', (resize) => {
+    for (const [w, h] of sizes) {
+      const square = Math.max(w, h); // padded to the model size exactly: 1:1 rows beside padding
+      for (const [width, height] of [[8, 8], [12, 7], [w, h], [square, square]] as [number, number][]) {
+        for (const layout of ['NCHW', 'NHWC'] as const) {
+          const s = spec({ width, height, resize, layout, mean: [1, 2, 3], std: [2, 3, 4], padValue: 7 });
+          const src = image(w, h, (x, y, c) => (x * 31 + y * 17 + c * 5) % 256);
+          const per = width * height * 3;
+          const out = new Float32Array(per + 6).fill(Number.NaN);
+          tfBilinearNormalised(src, placeImage(w, h, s), s, out, 3);
+          const slice = out.subarray(3, 3 + per);
+          expect(slice.some(Number.isNaN), `${resize} ${layout} ${w}x${h} -> ${width}x${height}`).toBe(false);
+          expect([...out.subarray(0, 3), ...out.subarray(3 + per)].every(Number.isNaN)).toBe(true);
+        }
+      }
     }
   });
 });
