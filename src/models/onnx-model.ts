@@ -1,9 +1,10 @@
 import { AppError } from '../core/app-error.js';
 import type { RgbImage } from '../core/types.js';
-import { toTensor, type InputTransform, type TensorSpec } from '../imaging/tensor.js';
+import { toTensor, type InputTransform } from '../imaging/tensor.js';
 import { openLoadedModel } from '../inference/model-loader.js';
-import type { LoadedModelManifest, ModelManifest } from '../inference/model-manifest.js';
+import type { ExtraInput, LoadedModelManifest, ModelInput, ModelManifest } from '../inference/model-manifest.js';
 import type { FloatTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
+import { extraFeeds } from './decoders/extra-inputs.js';
 
 /**
  * The session side of every model class (detectors, embedders): opens the manifest's ONNX file,
@@ -60,14 +61,21 @@ export abstract class OnnxModel<M extends ModelManifest> {
   }
 
   /**
-   * One image through a single-input model: preprocessed as `spec` says, run, and the named
-   * outputs returned in order with the transform back to the image's pixels.
+   * One image through the model: preprocessed as `input` says (with the `extras` the model takes
+   * besides the image), run for the named outputs only, and those returned in order with the
+   * transform back to the image's pixels.
    */
-  protected async runImage(image: RgbImage, spec: TensorSpec & { name: string }, outputNames: readonly string[]): Promise<{ outputs: FloatTensor[]; transform: InputTransform }> {
+  protected async runImage(
+    image: RgbImage,
+    input: ModelInput,
+    outputNames: readonly string[],
+    extras: readonly ExtraInput[] = [],
+  ): Promise<{ outputs: FloatTensor[]; transform: InputTransform }> {
     const session = this.session();
-    const tensor = await toTensor([image], spec);
-    // The tensor is this call's own: hand it to the session's worker instead of copying it.
-    const outputs = await session.run({ [spec.name]: { data: tensor.data, dims: tensor.dims } }, undefined, { transferInputs: true });
+    const tensor = await toTensor([image], input);
+    const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, extras) };
+    // The tensors are this call's own: hand them to the session's worker instead of copying them.
+    const outputs = await session.run(feeds, outputNames, { transferInputs: true });
     return { outputs: this.outputsNamed(outputs, outputNames), transform: tensor.transforms[0]! };
   }
 

@@ -1,12 +1,12 @@
 import { AppError } from '../../core/app-error.js';
 import { boxArea, clampBox, nms } from '../../core/geometry.js';
 import type { DetectOptions, Detection, Detector, RgbImage } from '../../core/types.js';
-import { boxToSource, toTensor } from '../../imaging/tensor.js';
+import { boxToSource } from '../../imaging/tensor.js';
 import type { DetectorManifest, ExtraInput, LoadedModelManifest } from '../../inference/model-manifest.js';
 import type { OnnxSession, SessionOptions } from '../../inference/onnx-session.js';
 import { OnnxModel } from '../onnx-model.js';
 import type { DecoderFamily, Shape } from './decoder-types.js';
-import { extraFeeds, presentExtras, scaleFactorOf } from './extra-inputs.js';
+import { presentExtras, scaleFactorOf } from './extra-inputs.js';
 
 /**
  * A detector driven entirely by its manifest and a decoder family: preprocess as the manifest
@@ -50,13 +50,9 @@ export class OnnxDetector extends OnnxModel<DetectorManifest> implements Detecto
   }
 
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-    const session = this.session();
     const { input, decoding } = this.model.manifest;
     const minScore = options.minScore ?? decoding.minScore;
-    const tensor = await toTensor([image], input);
-    const transform = tensor.transforms[0]!;
-    const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, this.extras) };
-    const ordered = this.outputsNamed(await session.run(feeds, decoding.outputs), decoding.outputs);
+    const { outputs: ordered, transform } = await this.runImage(image, input, decoding.outputs, this.extras);
     this.checkShapes(ordered.map((o) => o.dims), 'gave');
     const fedScale = this.extras.some((e) => e.value === 'scale-factor');
     const candidates = this.family.decode(ordered, {
