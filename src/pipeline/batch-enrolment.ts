@@ -1,7 +1,7 @@
 import type { Box, RgbImage } from '../core/types.js';
 import { sha256Hex } from '../imaging/decode.js';
 import { mapAhead } from './batch-ahead.js';
-import type { EntrySink, GalleryRef } from './pipeline-types.js';
+import type { EntrySink, GalleryRef, LocalFeatures } from './pipeline-types.js';
 import type { RecognitionPipeline } from './recognition-pipeline.js';
 
 /** One image to enrol. `load` is called inside the read-ahead window, not up front. */
@@ -32,7 +32,7 @@ interface Located<J> {
   crop: RgbImage;
   box: Box;
   score: number;
-  localFeatures?: { verifier: string; data: Uint8Array };
+  localFeatures?: LocalFeatures;
 }
 
 type Prepared<J, E> = { job: J; located: Located<J> } | { job: J; outcome: EnrolOutcome<E> };

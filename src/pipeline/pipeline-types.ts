@@ -19,9 +19,15 @@ export interface EntrySink<E extends { id: string }> {
       imageSha256: string;
       vector: Float32Array;
       /** Written with the entry, in one transaction (see verification.ts). */
-      localFeatures?: { verifier: string; data: Uint8Array };
+      localFeatures?: LocalFeatures;
     },
   ): E;
+}
+
+/** A subject's serialised local features and the verifier (with its settings) that wrote them. */
+export interface LocalFeatures {
+  verifier: string;
+  data: Uint8Array;
 }
 
 export interface GalleryRef {

@@ -4,7 +4,7 @@ import { cropImage } from '../imaging/crop.js';
 import { decodeImage, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
 import { decide } from './decision.js';
 import type { InferenceLimiter } from './inference-limiter.js';
-import type { DetectedObject, EntrySink, GalleryRef, ImageResult, RecognizedObject, VectorIndex } from './pipeline-types.js';
+import type { DetectedObject, EntrySink, GalleryRef, ImageResult, LocalFeatures, RecognizedObject, VectorIndex } from './pipeline-types.js';
 import { resolveOptions, type RecognitionOptions, type RecognitionOverrides } from './recognition-options.js';
 import { StageTimer } from './stage-timer.js';
 import { enrolmentSubject, proposeSubjects, selectObjects } from './subject-proposals.js';
@@ -133,7 +133,7 @@ export class RecognitionPipeline {
         const [vector] = await this.embedBoxes(pack, image, [subject], timer);
         return { subject, vector: vector! };
       });
-      const features = stage ? await timer.time('features', () => subjectFeatures(stage, image, subject.box)) : undefined;
+      const features = stage ? await timer.time('features', async () => subjectFeatures(stage, await cropImage(image, subject.box))) : undefined;
       return { subject, vector, features };
     });
     const entry = timer.timeSync('store', () =>
@@ -154,15 +154,15 @@ export class RecognitionPipeline {
     bytes: Buffer,
     gallery: GalleryRef,
     box?: Box,
-  ): Promise<{ crop: RgbImage; box: Box; score: number; localFeatures?: { verifier: string; data: Uint8Array } }> {
+  ): Promise<{ crop: RgbImage; box: Box; score: number; localFeatures?: LocalFeatures }> {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings);
     const timer = new StageTimer();
     const image = await decodeImage(bytes, this.deps.limits);
     const stage = options.verify ? this.deps.verification : undefined;
     const subject = await this.deps.limiter.run(async () => (box ? givenBox(box, image) : this.bestSubject(pack, image, options, timer)));
-    const features = stage ? await subjectFeatures(stage, image, subject.box) : undefined;
     const crop = await cropImage(image, subject.box);
+    const features = stage ? await subjectFeatures(stage, crop) : undefined;
     return { crop, box: roundBox(subject.box), score: subject.score, ...(features ? { localFeatures: features } : {}) };
   }
 

@@ -1,9 +1,8 @@
 import { clampBox, iou } from '../core/geometry.js';
 import type { Box, RgbImage } from '../core/types.js';
-import { cropImage } from '../imaging/crop.js';
 import { toGrey, type GreyImage } from '../imaging/grey.js';
 import type { Match } from './decision.js';
-import type { RecognizedObject } from './pipeline-types.js';
+import type { LocalFeatures, RecognizedObject } from './pipeline-types.js';
 
 /**
  * Optional last stage of the cascade: geometric verification. Pooled CNN features confuse items
@@ -56,11 +55,11 @@ export interface VerificationStage {
 const DEFAULTS = { minInliers: 15, candidates: 5, maxSide: 640 };
 
 /**
- * Features of an enrolled subject, taken before the entry is stored: they are written in the
- * entry's own transaction, so an acknowledged entry always has them and a failure stores nothing.
+ * Features of an enrolled subject (its crop), taken before the entry is stored: they are written
+ * in the entry's own transaction, so an acknowledged entry always has them and a failure stores
+ * nothing.
  */
-export async function subjectFeatures(stage: VerificationStage, image: RgbImage, box: Box): Promise<{ verifier: string; data: Uint8Array }> {
-  const crop = await cropImage(image, box);
+export async function subjectFeatures(stage: VerificationStage, crop: RgbImage): Promise<LocalFeatures> {
   return { verifier: stage.verifier.id, data: await stage.verifier.extract(await toGrey(crop, stage.maxSide ?? DEFAULTS.maxSide)) };
 }
 
