@@ -37,16 +37,4 @@ export async function startTestApp(overrides: Record<string, unknown> = {}, data
 }
 
 /** A multipart/form-data body built by hand, so tests control every byte. */
-export function multipart(fields: Record<string, string>, files: Record<string, { data: Buffer; filename?: string; type?: string }> = {}) {
-  const boundary = '----spotter' + Math.random().toString(16).slice(2);
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  }
-  for (const [name, file] of Object.entries(files)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.filename ?? 'image'}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
-    parts.push(file.data, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
+export { multipartBody as multipart } from '../../src/cli/shared/multipart-body.js';

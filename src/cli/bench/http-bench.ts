@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Box } from '../../core/types.js';
 import { encodeJpeg } from '../../imaging/decode.js';
+import { multipartBody } from '../shared/multipart-body.js';
 import { readPhotos, referencePhoto, type Photo } from './bench-inputs.js';
 import { runAutocannon, startServerProcess, type LoadBody, type LoadResult, type ServerProcess } from './bench-server.js';
 import { interleave, ratio, summarize, type Summary } from './bench-stats.js';
@@ -33,27 +34,16 @@ async function call(server: ServerProcess, method: string, path: string, body?: 
   return json;
 }
 
-interface Upload {
-  body: Buffer;
-  contentType: string;
-}
-
 /**
  * The photo as one multipart/form-data body, encoded once: the client's own encoding (FormData
  * in undici costs several milliseconds for 791 KB) is not the service's time.
  */
-function multipartUpload(photo: Photo): Upload {
-  const boundary = `spotter-bench-${photo.bytes.length}`;
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${photo.file}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
-  return {
-    body: Buffer.concat([Buffer.from(head), photo.bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    contentType: `multipart/form-data; boundary=${boundary}`,
-  };
-}
+type Upload = ReturnType<typeof multipartBody>;
+const multipartUpload = (photo: Photo): Upload => multipartBody({}, { image: { data: photo.bytes, filename: photo.file } });
 
 /** One multipart POST /recognize; returns the server's own total (response timings.total). */
 async function recognizeOnce(server: ServerProcess, upload: Upload): Promise<number> {
-  const res = await fetch(`${server.url}/v1/galleries/${GALLERY}/recognize`, { method: 'POST', headers: { 'content-type': upload.contentType }, body: upload.body });
+  const res = await fetch(`${server.url}/v1/galleries/${GALLERY}/recognize`, { method: 'POST', headers: upload.headers, body: upload.payload });
   if (!res.ok) throw new Error(`recognize: ${res.status} ${(await res.text()).slice(0, 300)}`);
   const json = (await res.json()) as { timings?: { total?: number } };
   return json.timings?.total ?? Number.NaN;
