@@ -38,7 +38,9 @@ async function handle(m) {
     const outputs = m.outputNames ? await session.run(feeds, m.outputNames) : await session.run(feeds);
     const result = {};
     for (const name of Object.keys(outputs)) result[name] = toFloat(name, outputs[name]);
-    return result;
+    // Inputs the caller handed over and wants back (for reuse): onnxruntime is done with them.
+    const inputs = m.returnInputs ? Array.from(new Set(Object.values(m.feeds).map((f) => f.data.buffer))) : undefined;
+    return { outputs: result, inputs };
   }
   if (m.op === 'release') {
     if (session) await session.release();
@@ -56,8 +58,9 @@ parentPort.on('message', async (m) => {
     parentPort.postMessage({ id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) });
     return;
   }
-  // Output buffers move to the caller instead of being copied, when onnxruntime lets them go.
-  const transfer = value && m.op === 'run' ? Array.from(new Set(Object.values(value).map((t) => t.data.buffer))) : [];
+  // Output buffers (and returned inputs) move to the caller instead of being copied, when
+  // onnxruntime lets them go.
+  const transfer = value && m.op === 'run' ? Array.from(new Set([...Object.values(value.outputs).map((t) => t.data.buffer), ...(value.inputs || [])])) : [];
   try {
     parentPort.postMessage({ id: m.id, ok: true, value }, transfer);
   } catch {

@@ -22,6 +22,11 @@ function feedType(data: FeedData): 'float32' | 'int32' | 'int64' {
 export interface RunOptions {
   /** Hand the input buffers to the worker instead of copying them (see OnnxSession.run). */
   transferInputs?: boolean;
+  /**
+   * With `transferInputs`: the worker hands the input buffers back after the run, and they are
+   * given to this function (e.g. a BufferPool's `give`) before `run` resolves.
+   */
+  reuseInputs?: (buffers: ArrayBuffer[]) => void;
 }
 
 /** The distinct plain ArrayBuffers behind some arrays (shared memory cannot be transferred). */
@@ -123,15 +128,21 @@ export class OnnxSession {
    * Runs the model. Integer outputs come back widened to float32. `outputNames` limits the run
    * to those outputs (the others are not computed). Inputs are copied to the worker, so the
    * caller keeps its arrays, unless `transferInputs` is set: then their buffers move to the
-   * worker without a copy (a 512x512 image is 3 MB) and are empty afterwards. Runs of one
-   * session are executed one after another.
+   * worker without a copy (a 512x512 image is 3 MB) and are empty afterwards, unless
+   * `reuseInputs` takes them back. Runs of one session are executed one after another.
    */
   async run(feeds: Record<string, InputTensor>, outputNames?: readonly string[], options: RunOptions = {}): Promise<Record<string, FloatTensor>> {
     if (this.disposed) throw new Error('onnx session: run after dispose');
     const message: Record<string, { type: string; data: FeedData; dims: number[] }> = {};
     for (const [name, t] of Object.entries(feeds)) message[name] = { type: feedType(t.data), data: t.data, dims: t.dims };
     const transfer = options.transferInputs ? transferable(Object.values(feeds).map((t) => t.data)) : [];
-    return this.worker.call<Record<string, FloatTensor>>({ op: 'run', feeds: message, ...(outputNames ? { outputNames: [...outputNames] } : {}) }, transfer);
+    const reuse = transfer.length > 0 ? options.reuseInputs : undefined;
+    const { outputs, inputs } = await this.worker.call<{ outputs: Record<string, FloatTensor>; inputs?: ArrayBuffer[] }>(
+      { op: 'run', feeds: message, ...(outputNames ? { outputNames: [...outputNames] } : {}), ...(reuse ? { returnInputs: true } : {}) },
+      transfer,
+    );
+    if (reuse && inputs) reuse(inputs);
+    return outputs;
   }
 
   async dispose(): Promise<void> {

@@ -1,9 +1,10 @@
 import { AppError } from '../core/app-error.js';
+import { BufferPool } from '../core/buffer-pool.js';
 import type { RgbImage } from '../core/types.js';
-import { toTensor, type InputTransform } from '../imaging/tensor.js';
+import { toTensor, type ImageTensor, type InputTransform } from '../imaging/tensor.js';
 import { openLoadedModel } from '../inference/model-loader.js';
 import type { ExtraInput, LoadedModelManifest, ModelInput, ModelManifest } from '../inference/model-manifest.js';
-import type { FloatTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
+import type { FloatTensor, InputTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
 import { extraFeeds } from './decoders/extra-inputs.js';
 
 /**
@@ -13,6 +14,8 @@ import { extraFeeds } from './decoders/extra-inputs.js';
  */
 export abstract class OnnxModel<M extends ModelManifest> {
   private current: OnnxSession | undefined;
+  /** Input tensor memory, back from the session's worker after each run and used again. */
+  private readonly tensorBuffers = new BufferPool();
 
   constructor(
     protected readonly model: LoadedModelManifest<M>,
@@ -72,11 +75,23 @@ export abstract class OnnxModel<M extends ModelManifest> {
     extras: readonly ExtraInput[] = [],
   ): Promise<{ outputs: FloatTensor[]; transform: InputTransform }> {
     const session = this.session();
-    const tensor = await toTensor([image], input);
+    const tensor = await this.tensor([image], input);
     const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, extras) };
-    // The tensors are this call's own: hand them to the session's worker instead of copying them.
-    const outputs = await session.run(feeds, outputNames, { transferInputs: true });
+    const outputs = await this.runTensors(session, feeds, outputNames);
     return { outputs: this.outputsNamed(outputs, outputNames), transform: tensor.transforms[0]! };
+  }
+
+  /** The model's input tensor for some images, in memory this model has used before if it can. */
+  protected tensor(images: readonly RgbImage[], input: ModelInput): Promise<ImageTensor> {
+    return toTensor(images, input, (bytes) => this.tensorBuffers.take(bytes));
+  }
+
+  /**
+   * Runs tensors that are this call's own: they are handed to the session's worker instead of
+   * being copied, and come back with the outputs for the next call's `tensor`.
+   */
+  protected runTensors(session: OnnxSession, feeds: Record<string, InputTensor>, outputNames: readonly string[]): Promise<Record<string, FloatTensor>> {
+    return session.run(feeds, outputNames, { transferInputs: true, reuseInputs: (buffers) => this.tensorBuffers.give(buffers) });
   }
 
   /** The named outputs of a run, in order; a missing one means the model is not what the manifest says. */

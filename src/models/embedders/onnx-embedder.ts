@@ -1,6 +1,5 @@
 import { AppError } from '../../core/app-error.js';
 import type { Embedder, RgbImage } from '../../core/types.js';
-import { toTensor } from '../../imaging/tensor.js';
 import type { EmbedderManifest, ExtraInput } from '../../inference/model-manifest.js';
 import type { OnnxSession } from '../../inference/onnx-session.js';
 import { OnnxModel } from '../onnx-model.js';
@@ -36,10 +35,9 @@ export class OnnxEmbedder extends OnnxModel<EmbedderManifest> implements Embedde
     const session = this.session();
     if (crops.length === 0) return [];
     const { input, embedding } = this.model.manifest;
-    const tensor = await toTensor(crops, input);
+    const tensor = await this.tensor(crops, input);
     const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, this.extras) };
-    // The tensor is ours alone: its buffer moves to the worker instead of being copied.
-    const out = (await session.run(feeds, [embedding.output], { transferInputs: true }))[embedding.output];
+    const out = (await this.runTensors(session, feeds, [embedding.output]))[embedding.output];
     const problem = out ? poolingProblem(out.dims, embedding.pooling, this.dimension, embedding.skipTokens, crops.length) : 'is missing';
     if (problem) throw new AppError('MODEL_INVALID', `embedder ${this.id}: output "${embedding.output}" ${problem}`);
     return pool(out!, embedding.pooling, this.dimension, embedding.skipTokens);

@@ -94,6 +94,18 @@ describe('tf-bilinear against tfjs, normalised, on the fast paths', () => {
     expect(Array.from(u.data)).toEqual(Array.from(tfReference(tall, centred, [0, 4], [0, 5], 114)));
   });
 
+  it('fills memory it is given (a reused buffer holding old values) exactly as fresh memory', async () => {
+    const wide = image(24, 15, (x, y, c) => (x * 11 + y * 29 + c * 83) % 256);
+    const s = spec({ width: 24, height: 24, ...odd });
+    const fresh = await toTensor([wide, wide], s);
+    const used = new Float32Array(24 * 24 * 3 * 2).fill(Number.NaN).buffer;
+    const sizes: number[] = [];
+    const t = await toTensor([wide, wide], s, (bytes) => (sizes.push(bytes), used));
+    expect(sizes).toEqual([24 * 24 * 3 * 2 * 4]);
+    expect(t.data.buffer).toBe(used);
+    expect(Array.from(t.data)).toEqual(Array.from(fresh.data));
+  });
+
   it('is exact when resampling (downscale and upscale) with padding rows', async () => {
     const src = image(40, 30, (x, y, c) => (x * 37 + y * 17 + c * 61) % 256);
     for (const size of [32, 57]) {

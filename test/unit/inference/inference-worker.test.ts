@@ -62,3 +62,37 @@ describe('OnnxSession input transfer', () => {
     }
   });
 });
+
+describe('OnnxSession input reuse', () => {
+  it('hands the transferred input buffers back after the run, holding the same values, for the next run', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    try {
+      const returned: ArrayBuffer[] = [];
+      const data = Float32Array.from([4, 5]);
+      const buffer = data.buffer;
+      const out = await session.run({ x: { data, dims: [1, 2] } }, ['y'], { transferInputs: true, reuseInputs: (b) => returned.push(...b) });
+      expect(Array.from(out.y!.data)).toEqual([5, 6]);
+      expect(buffer.byteLength).toBe(0);
+      expect(returned).toHaveLength(1);
+      expect(Array.from(new Float32Array(returned[0]!))).toEqual([4, 5]);
+      const again = new Float32Array(returned[0]!);
+      again.set([7, 8]);
+      const second = await session.run({ x: { data: again, dims: [1, 2] } }, ['y'], { transferInputs: true, reuseInputs: (b) => returned.push(...b) });
+      expect(Array.from(second.y!.data)).toEqual([8, 9]);
+      expect(returned).toHaveLength(2);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('gives nothing back when the inputs were copied, not transferred', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    try {
+      const returned: ArrayBuffer[] = [];
+      await session.run({ x: { data: Float32Array.from([1, 2]), dims: [1, 2] } }, ['y'], { reuseInputs: (b) => returned.push(...b) });
+      expect(returned).toEqual([]);
+    } finally {
+      await session.dispose();
+    }
+  });
+});
