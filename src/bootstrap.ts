@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { allowHeapGrowth } from './core/heap-growth.js';
 import type { Pack } from './core/types.js';
 import { GalleryStore } from './gallery/gallery-store.js';
 import type { AppDeps, Readiness } from './http/app-deps.js';
@@ -23,6 +24,7 @@ export interface Runtime extends AppDeps {
  */
 export async function bootstrap(config: Config, options: { logger?: Logger } = {}): Promise<Runtime> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  allowHeapGrowth();
   const disposers: (() => Promise<void>)[] = [];
   let ready = false;
   try {
