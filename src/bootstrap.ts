@@ -31,7 +31,11 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     const packs = new Map<string, Pack>();
     for (const name of config.packs) {
       const started = performance.now();
-      const pack = await loadPack(config.modelsDir, name, { intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads });
+      const pack = await loadPack(config.modelsDir, name, {
+        intraOpThreads: config.intraOpThreads,
+        interOpThreads: config.interOpThreads,
+        sideBySide: config.inferenceConcurrency,
+      });
       disposers.push(async () => {
         await pack.detector.dispose();
         await pack.embedder.dispose();

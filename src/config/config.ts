@@ -26,7 +26,7 @@ export const configSchema = z.object({
   maxMetadataBytes: int(2, 1 << 20).default(16 * 1024),
   intraOpThreads: int(1, 256).default(availableParallelism()),
   interOpThreads: int(1, 256).default(1),
-  inferenceConcurrency: int(1, 64).default(1),
+  inferenceConcurrency: int(1, 64).default(2),
   queueSize: int(0, 10_000).default(32),
   snapshotEveryChanges: int(1, 1e9).default(1000),
   snapshotIntervalMs: int(1000, 86_400_000).default(60_000),

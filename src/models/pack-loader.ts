@@ -83,6 +83,7 @@ export async function loadPack(modelsDir: string, packName: string, options: Loa
   const sessionOptions: SessionOptions = {
     intraOpThreads: options.intraOpThreads,
     interOpThreads: options.interOpThreads,
+    sideBySide: options.sideBySide,
     executionProviders: options.executionProviders,
   };
   const detector = await createDetector(dir, detectorFile, sessionOptions);

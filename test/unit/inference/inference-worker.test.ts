@@ -96,3 +96,59 @@ describe('OnnxSession input reuse', () => {
     }
   });
 });
+
+describe('OnnxSession side by side', () => {
+  const run = (session: OnnxSession, k: number) => session.run({ x: { data: Float32Array.from([k, -k]), dims: [1, 2] } }, ['y']);
+
+  it('keeps one copy while runs come one at a time', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 2, sideBySide: 2 });
+    try {
+      for (let k = 0; k < 3; k++) expect(Array.from((await run(session, k)).y!.data)).toEqual([k + 1, 1 - k]);
+      await session.sideBySideReady();
+      expect(session.replicas).toBe(1);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('opens its narrow copies when a run meets another, and answers every run with its own result', async () => {
+    const session = await OnnxSession.create(model(), { intraOpThreads: 2, sideBySide: 2 });
+    try {
+      const first = await Promise.all([run(session, 1), run(session, 2)]);
+      expect(first.map((o) => Array.from(o.y!.data))).toEqual([[2, 0], [3, -1]]);
+      await session.sideBySideReady();
+      expect(session.replicas).toBe(3);
+      const many = await Promise.all([3, 4, 5, 6, 7].map((k) => run(session, k)));
+      expect(many.map((o) => Array.from(o.y!.data))).toEqual([3, 4, 5, 6, 7].map((k) => [k + 1, 1 - k]));
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('counts the runs of other sessions as taking the cores too', async () => {
+    const a = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    const b = await OnnxSession.create(model(), { intraOpThreads: 2, sideBySide: 2 });
+    try {
+      await Promise.all([run(a, 1), run(b, 1)]);
+      await b.sideBySideReady();
+      expect(b.replicas).toBe(3);
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
+  it('never opens copies with sideBySide 1, and can be disposed while copies are opening', async () => {
+    const single = await OnnxSession.create(model(), { intraOpThreads: 1 });
+    const opening = await OnnxSession.create(model(), { intraOpThreads: 2, sideBySide: 2 });
+    try {
+      await Promise.all([run(single, 1), run(single, 2)]);
+      await single.sideBySideReady();
+      expect(single.replicas).toBe(1);
+      await Promise.all([run(opening, 1), run(opening, 2)]);
+    } finally {
+      await single.dispose();
+      await opening.dispose();
+    }
+    await expect(run(opening, 1)).rejects.toThrow(/after dispose/);
+  });
+});
