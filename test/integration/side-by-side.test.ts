@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OnnxSession } from '../../src/inference/onnx-session.js';
 import { photo, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Recognized {
@@ -27,7 +28,7 @@ describe('recognition side by side (inference concurrency 2)', () => {
 
   it('answers requests that meet at the models as it answers one alone', async () => {
     const alone = await recognize('astronaut.png');
-    const detector = t.runtime.packs.get('face')!.detector.onnxSession!;
+    const detector = (t.runtime.packs.get('face')!.detector as unknown as { onnxSession: OnnxSession }).onnxSession;
     expect(detector.replicas).toBe(1);
     const together = await Promise.all(['astronaut.png', 'astronaut.png', 'chelsea.png', 'astronaut.png'].map(recognize));
     await detector.sideBySideReady();

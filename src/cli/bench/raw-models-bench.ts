@@ -33,13 +33,14 @@ function loopFor(options: BenchOptions, batch: number) {
 
 interface RawModel {
   manifest: ModelManifest;
+  modelPath: string;
   session: DirectSession;
 }
 
 /** A model's manifest and an onnxruntime session on this thread (no worker), to time the model alone. */
 export async function openRawModel(manifestPath: string, options: SessionOptions): Promise<RawModel> {
   const { manifest, modelPath } = await loadModelManifest(manifestPath);
-  return { manifest, session: await DirectSession.create(modelPath, options) };
+  return { manifest, modelPath, session: await DirectSession.create(modelPath, options) };
 }
 
 async function timeModel(model: RawModel, feeds: Record<string, InputTensor>, options: BenchOptions, batch: number): Promise<Summary> {
