@@ -204,3 +204,26 @@ describe('cropImage', () => {
     await expect(cropImage(src, [0, 0, Number.NaN, 2])).rejects.toMatchObject({ code: 'INVALID_BOX' });
   });
 });
+
+describe('tf-bilinear 1:1 rows read as words or as bytes', () => {
+  // Pixels are read four at a time as 32-bit words when a row starts on a word boundary, byte
+  // by byte otherwise (and for the last pixels of a row): both must give the same tensor.
+  it.each(['pad-bottom-right', 'pad-centre'] as const)('%s, odd and even widths, both layouts', (resize) => {
+    for (const [w, h] of [[8, 8], [13, 5], [5, 13], [7, 7], [31, 17], [4, 9]] as [number, number][]) {
+      const size = Math.max(w, h);
+      for (const layout of ['NCHW', 'NHWC'] as const) {
+        const s = spec({ width: size, height: size, resize, layout, mean: [1, 2, 3], std: [2, 3, 4], padValue: 7 });
+        const aligned = image(w, h, (x, y, c) => (x * 31 + y * 17 + c * 5 + 3) % 256);
+        // The same bytes one byte into a buffer: no word view is possible.
+        const shifted = new Uint8Array(aligned.data.length + 1);
+        shifted.set(aligned.data, 1);
+        const unaligned: RgbImage = { ...aligned, data: Buffer.from(shifted.buffer, 1, aligned.data.length) };
+        const a = new Float32Array(size * size * 3);
+        const b = new Float32Array(size * size * 3);
+        tfBilinearNormalised(aligned, placeImage(w, h, s), s, a, 0);
+        tfBilinearNormalised(unaligned, placeImage(w, h, s), s, b, 0);
+        expect(Array.from(a), `${resize} ${layout} ${w}x${h}`).toEqual(Array.from(b));
+      }
+    }
+  });
+});
