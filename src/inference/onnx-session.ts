@@ -167,7 +167,9 @@ export class OnnxSession {
     this.opening = (async () => {
       while (this.narrow.length < count && !this.disposed) {
         const { replica } = await openReplica(this.source, { ...this.options, intraOpThreads: threads });
-        await replica.worker.call({ op: 'run', feeds: warm });
+        // Zeros with symbolic dimensions taken as 1 may not suit every model: a failed warm-up
+        // only means the first real run on this copy pays for its allocations.
+        await replica.worker.call({ op: 'run', feeds: warm }).catch(() => undefined);
         if (this.disposed) return closeReplica(replica);
         this.narrow.push(replica);
       }
