@@ -140,7 +140,8 @@ export async function runHttpBench(options: BenchOptions): Promise<SectionResult
     // Raw runs right before and after each load, so each load is compared with its own moment:
     // one after another with all threads, and on the service's side-by-side copies at once.
     const rawLoop = { warmup: 1, iterations: options.quick ? 4 : 12, maxMs: options.quick ? 1_500 : 5_000 };
-    const rawWork: Record<string, () => Promise<void>> = { raw, ...(models.runSideBySide ? { sideBySide: models.runSideBySide } : {}) };
+    const sideBySide = models.runSideBySide;
+    const rawWork: Record<string, () => Promise<void>> = { raw, ...(sideBySide ? { sideBySide: () => sideBySide() } : {}) };
     const phases: Phase[] = [];
     const upload = multipartUpload(photo);
     const phase = async (name: string, load: () => Promise<LoadResult>, saturating = false) => {

@@ -15,12 +15,13 @@ export interface ServiceModels {
   runDetector(): Promise<void>;
   runEmbedder(batch: number): Promise<void>;
   /**
-   * The detector and the batch-1 embedder on as many copies of the models as the service runs
-   * side by side (its inference concurrency), each copy with the service's narrow thread count
-   * and in a worker thread of its own, all at once: the raw ceiling of the service's other way
-   * of using the cores. Resolves when the last copy is done. With concurrency 1 it is undefined.
+   * The detector and the batch-1 embedder (or the detector alone) on as many copies of the
+   * models as the service runs side by side (its inference concurrency), each copy with the
+   * service's narrow thread count and in a worker thread of its own, all at once: the raw
+   * ceiling of the service's other way of using the cores. Resolves when the last copy is done.
+   * With concurrency 1 it is undefined.
    */
-  runSideBySide?(): Promise<void>;
+  runSideBySide?(parts?: 'detector and embedder' | 'detector'): Promise<void>;
   /** Copies and threads per copy of runSideBySide. */
   sideBySide: { copies: number; threads: number };
   dispose(): Promise<void>;
@@ -59,13 +60,13 @@ export async function openServiceModels(options: BenchOptions, packName: string,
       pairs.push(pair);
     }
     // Feeds are copied to each worker (0.3-0.5 ms for the 3 MB detector input, within the time).
-    const runPair = async (pair: (typeof pairs)[number]) => {
+    const runPair = async (pair: (typeof pairs)[number], parts: 'detector and embedder' | 'detector') => {
       if (pair.detector && detector) await pair.detector.run(detector.feeds);
-      await pair.embedder.run(embedderFeeds);
+      if (parts === 'detector and embedder') await pair.embedder.run(embedderFeeds);
     };
     return {
       sideBySide: { copies, threads },
-      ...(pairs.length > 0 ? { runSideBySide: async () => void (await Promise.all(pairs.map(runPair))) } : {}),
+      ...(pairs.length > 0 ? { runSideBySide: async (parts = 'detector and embedder') => void (await Promise.all(pairs.map((p) => runPair(p, parts)))) } : {}),
       async runDetector() {
         if (detector) await detector.model.session.run(detector.feeds);
       },
