@@ -1,10 +1,10 @@
 import { AppError } from '../core/app-error.js';
 import { BufferPool } from '../core/buffer-pool.js';
 import type { RgbImage } from '../core/types.js';
-import { toTensor, type ImageTensor, type InputTransform } from '../imaging/tensor.js';
+import { toTensor, type InputTransform } from '../imaging/tensor.js';
 import { openLoadedModel } from '../inference/model-loader.js';
 import type { ExtraInput, LoadedModelManifest, ModelInput, ModelManifest } from '../inference/model-manifest.js';
-import type { FloatTensor, InputTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
+import type { FloatTensor, OnnxSession, SessionOptions } from '../inference/onnx-session.js';
 import { extraFeeds } from './decoders/extra-inputs.js';
 
 /**
@@ -64,34 +64,34 @@ export abstract class OnnxModel<M extends ModelManifest> {
   }
 
   /**
-   * One image through the model: preprocessed as `input` says (with the `extras` the model takes
-   * besides the image), run for the named outputs only, and those returned in order with the
-   * transform back to the image's pixels.
+   * Images through the model in one batch: preprocessed as `input` says (with the `extras` the
+   * model takes besides the images), run for the named outputs only, and those returned in order
+   * with each image's transform back to its pixels. The tensors are this call's own: they are
+   * handed to the session's worker instead of being copied, and come back with the outputs to
+   * be filled again by the next call.
    */
+  protected async runImages(
+    images: readonly RgbImage[],
+    input: ModelInput,
+    outputNames: readonly string[],
+    extras: readonly ExtraInput[] = [],
+  ): Promise<{ outputs: FloatTensor[]; transforms: InputTransform[] }> {
+    const session = this.session();
+    const tensor = await toTensor(images, input, (bytes) => this.tensorBuffers.take(bytes));
+    const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, extras) };
+    const outputs = await session.run(feeds, outputNames, { transferInputs: true, reuseInputs: (buffers) => this.tensorBuffers.give(buffers) });
+    return { outputs: this.outputsNamed(outputs, outputNames), transforms: tensor.transforms };
+  }
+
+  /** runImages for one image. */
   protected async runImage(
     image: RgbImage,
     input: ModelInput,
     outputNames: readonly string[],
     extras: readonly ExtraInput[] = [],
   ): Promise<{ outputs: FloatTensor[]; transform: InputTransform }> {
-    const session = this.session();
-    const tensor = await this.tensor([image], input);
-    const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, extras) };
-    const outputs = await this.runTensors(session, feeds, outputNames);
-    return { outputs: this.outputsNamed(outputs, outputNames), transform: tensor.transforms[0]! };
-  }
-
-  /** The model's input tensor for some images, in memory this model has used before if it can. */
-  protected tensor(images: readonly RgbImage[], input: ModelInput): Promise<ImageTensor> {
-    return toTensor(images, input, (bytes) => this.tensorBuffers.take(bytes));
-  }
-
-  /**
-   * Runs tensors that are this call's own: they are handed to the session's worker instead of
-   * being copied, and come back with the outputs for the next call's `tensor`.
-   */
-  protected runTensors(session: OnnxSession, feeds: Record<string, InputTensor>, outputNames: readonly string[]): Promise<Record<string, FloatTensor>> {
-    return session.run(feeds, outputNames, { transferInputs: true, reuseInputs: (buffers) => this.tensorBuffers.give(buffers) });
+    const { outputs, transforms } = await this.runImages([image], input, outputNames, extras);
+    return { outputs, transform: transforms[0]! };
   }
 
   /** The named outputs of a run, in order; a missing one means the model is not what the manifest says. */

@@ -1,9 +1,9 @@
 import { AppError } from '../../core/app-error.js';
 import type { Embedder, RgbImage } from '../../core/types.js';
 import type { EmbedderManifest, ExtraInput } from '../../inference/model-manifest.js';
-import type { OnnxSession } from '../../inference/onnx-session.js';
+import type { FloatTensor, OnnxSession } from '../../inference/onnx-session.js';
 import { OnnxModel } from '../onnx-model.js';
-import { extraFeeds, presentExtras } from '../decoders/extra-inputs.js';
+import { presentExtras } from '../decoders/extra-inputs.js';
 import { l2Normalize } from './l2-normalize.js';
 import { pool, poolingProblem } from './pooling.js';
 
@@ -32,15 +32,13 @@ export class OnnxEmbedder extends OnnxModel<EmbedderManifest> implements Embedde
 
   /** Raw (unnormalised) vectors, one per crop, from a single batched run. */
   async embedRaw(crops: readonly RgbImage[]): Promise<Float32Array[]> {
-    const session = this.session();
+    this.session(); // NOT_READY before init, even for no crops
     if (crops.length === 0) return [];
     const { input, embedding } = this.model.manifest;
-    const tensor = await this.tensor(crops, input);
-    const feeds = { [input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(input, tensor.transforms, this.extras) };
-    const out = (await this.runTensors(session, feeds, [embedding.output]))[embedding.output];
-    const problem = out ? poolingProblem(out.dims, embedding.pooling, this.dimension, embedding.skipTokens, crops.length) : 'is missing';
+    const [out] = (await this.runImages(crops, input, [embedding.output], this.extras)).outputs as [FloatTensor];
+    const problem = poolingProblem(out.dims, embedding.pooling, this.dimension, embedding.skipTokens, crops.length);
     if (problem) throw new AppError('MODEL_INVALID', `embedder ${this.id}: output "${embedding.output}" ${problem}`);
-    return pool(out!, embedding.pooling, this.dimension, embedding.skipTokens);
+    return pool(out, embedding.pooling, this.dimension, embedding.skipTokens);
   }
 
   async embed(crops: RgbImage[]): Promise<Float32Array[]> {
