@@ -81,6 +81,11 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
   };
 }
 
+/** Intra-op threads of each narrow copy of a session with `sideBySide` copies (at least 1). */
+export function narrowThreads(options: SessionOptions): number {
+  return Math.max(1, Math.floor((options.intraOpThreads || availableParallelism()) / (options.sideBySide ?? 1)));
+}
+
 /** Model runs in flight in this process, over all sessions: they share the same cores. */
 let runsInFlight = 0;
 
@@ -162,7 +167,7 @@ export class OnnxSession {
   private openNarrow(): void {
     const count = this.options.sideBySide ?? 1;
     if (this.opening || count <= 1) return;
-    const threads = Math.max(1, Math.floor((this.options.intraOpThreads || availableParallelism()) / count));
+    const threads = narrowThreads(this.options);
     const warm = message(zeroFeeds(this));
     this.opening = (async () => {
       while (this.narrow.length < count && !this.disposed) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Box, RgbImage } from '../../core/types.js';
 import { cropImage } from '../../imaging/crop.js';
 import { loadPackManifest, NO_DETECTOR } from '../../inference/model-manifest.js';
-import { OnnxSession, type InputTensor } from '../../inference/onnx-session.js';
+import { narrowThreads, OnnxSession, type InputTensor } from '../../inference/onnx-session.js';
 import { modelFeeds, type Photo } from './bench-inputs.js';
 import type { BenchOptions } from './bench-types.js';
 import { openRawModel, serviceSessionOptions } from './raw-models-bench.js';
@@ -31,7 +31,7 @@ export async function openServiceModels(options: BenchOptions, packName: string,
   const { pack, dir } = await loadPackManifest(options.config.modelsDir, packName);
   const sessionOptions = serviceSessionOptions(options);
   const copies = options.config.inferenceConcurrency;
-  const threads = Math.max(1, Math.floor(options.config.intraOpThreads / copies));
+  const threads = narrowThreads({ ...sessionOptions, sideBySide: copies });
   const opened: Awaited<ReturnType<typeof openRawModel>>[] = [];
   const narrow: OnnxSession[] = [];
   const dispose = async () => {
