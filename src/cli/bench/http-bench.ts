@@ -151,8 +151,8 @@ export async function runHttpBench(options: BenchOptions): Promise<SectionResult
       // one more request, queued behind them, returns when the server is idle again.
       await recognizeOnce(server!, upload, keepAlive);
       const after = await interleave(rawWork, rawLoop);
-      const sideBySide = before.sideBySide && after.sideBySide ? summarize([...before.sideBySide, ...after.sideBySide]) : undefined;
-      phases.push({ name, result, saturating, raw: summarize([...before.raw!, ...after.raw!]), ...(sideBySide ? { sideBySide } : {}) });
+      const together = before.sideBySide && after.sideBySide ? summarize([...before.sideBySide, ...after.sideBySide]) : undefined;
+      phases.push({ name, result, saturating, raw: summarize([...before.raw!, ...after.raw!]), ...(together ? { sideBySide: together } : {}) });
     };
     let sequential: Awaited<ReturnType<typeof sequentialRounds>>;
     let health: Summary | undefined;
