@@ -128,12 +128,14 @@ export class RecognitionPipeline {
     const stage = options.verify ? this.deps.verification : undefined;
     const { subject, vector, features } = await this.deps.limiter.admit(async () => {
       const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
-      const { subject, vector } = await this.deps.limiter.run(async () => {
+      const { subject, crop, vector } = await this.deps.limiter.run(async () => {
         const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
-        const [vector] = await this.embedBoxes(pack, image, [subject], timer);
-        return { subject, vector: vector! };
+        const [crop] = await this.cropBoxes(image, [subject], timer);
+        const [vector] = await timer.time('embed', () => pack.embedder.embed([crop!]));
+        return { subject, crop: crop!, vector: vector! };
       });
-      const features = stage ? await timer.time('features', async () => subjectFeatures(stage, await cropImage(image, subject.box))) : undefined;
+      // The local features come from the crop that was embedded.
+      const features = stage ? await timer.time('features', () => subjectFeatures(stage, crop)) : undefined;
       return { subject, vector, features };
     });
     const entry = timer.timeSync('store', () =>
@@ -194,8 +196,12 @@ export class RecognitionPipeline {
 
   private async embedBoxes(pack: Pack, image: RgbImage, detections: Detection[], timer: StageTimer): Promise<Float32Array[]> {
     if (detections.length === 0) return [];
-    const crops = await timer.time('crop', () => Promise.all(detections.map((d) => cropImage(image, d.box))));
+    const crops = await this.cropBoxes(image, detections, timer);
     return timer.time('embed', () => pack.embedder.embed(crops));
+  }
+
+  private cropBoxes(image: RgbImage, detections: Detection[], timer: StageTimer): Promise<RgbImage[]> {
+    return timer.time('crop', () => Promise.all(detections.map((d) => cropImage(image, d.box))));
   }
 }
 
