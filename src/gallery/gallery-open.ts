@@ -33,7 +33,8 @@ export function openStore(options: GalleryStoreOptions, logger: GalleryLogger): 
     const hnsw = options.hnsw ?? {};
     const indexes = new GalleryIndexes(galleries, entries, {
       dir: indexDir,
-      params: { m: hnsw.m ?? 16, efConstruction: hnsw.efConstruction ?? 200, ef: hnsw.ef ?? 64 },
+      // The service's defaults (src/config): M 24, efConstruction 200, ef 96.
+      params: { m: hnsw.m ?? 24, efConstruction: hnsw.efConstruction ?? 200, ef: hnsw.ef ?? 96 },
       initialCapacity: options.initialCapacity ?? 1024,
       compactDeletedFraction: options.compactDeletedFraction ?? 0.1,
       compactionSliceMs: options.compactionSliceMs ?? 20,

@@ -10,6 +10,8 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8080);
     expect(config.dataDir).toBe('index-data');
     expect(config.apiKey).toBeUndefined();
+    // The HNSW defaults the index benchmark measured at 1M x 512-D (docs/performance.md).
+    expect(config).toMatchObject({ hnswM: 24, hnswEfConstruction: 200, hnswEf: 96 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
