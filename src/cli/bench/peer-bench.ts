@@ -3,7 +3,7 @@ import { cropImage } from '../../imaging/crop.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../imaging/decode.js';
 import { photoSubset, readPhotos, referencePhoto, type Photo } from './bench-inputs.js';
 import { openBenchRuntime, type BenchRuntime } from './bench-runtime.js';
-import { interleave, ratio, summarize, timeLoop, type Summary } from './bench-stats.js';
+import { interleave, ratio, summarize, timeLoop, type LoopOptions, type Summary } from './bench-stats.js';
 import { formatMs, formatRatio } from './bench-table.js';
 import { target, type BenchOptions, type SectionResult } from './bench-types.js';
 import { cosine, FaceApiPeer, type PeerFace } from './face-api-peer.js';
@@ -37,6 +37,17 @@ async function agreement(bench: BenchRuntime, peer: FaceApiPeer, photo: Photo) {
   return { spotterFaces: spotter.objects.length, faceApiFaces: theirs.length, endToEnd, sameCrop };
 }
 
+/** Spotter (decode, detect, describe) and face-api on the same photo, interleaved; medians and speed-up. */
+async function timeBoth(bench: BenchRuntime, peer: FaceApiPeer, photo: Photo, loop: LoopOptions) {
+  const samples = await interleave({
+    spotter: () => bench.runtime.pipeline.embed(photo.bytes, 'face'),
+    faceApi: async () => peer.detectAndDescribe(await decodeImage(photo.bytes, DEFAULT_DECODE_LIMITS)),
+  }, loop);
+  const spotter = summarize(samples.spotter);
+  const faceApi = summarize(samples.faceApi);
+  return { spotter, faceApi, speedup: ratio(faceApi.median, spotter.median) };
+}
+
 /** Section 5: Spotter's face pack against @vladmandic/face-api on tfjs (wasm) on the same photos. */
 export async function runPeerBench(options: BenchOptions): Promise<SectionResult> {
   const base = { id: 'peer' as const, title: '5. Versus the peer: @vladmandic/face-api on tfjs', tables: [], notes: [], targets: [], data: {} };
@@ -50,32 +61,22 @@ export async function runPeerBench(options: BenchOptions): Promise<SectionResult
     const figures: PeerFigure[] = [];
     const loop = options.quick ? { warmup: 1, iterations: 3, maxMs: 4_000 } : { warmup: 2, iterations: 10, maxMs: 20_000 };
     for (const photo of photoSubset(photos, reference, options.quick, 2)) {
-      const samples = await interleave({
-        spotter: () => bench.runtime.pipeline.embed(photo.bytes, 'face'),
-        faceApi: async () => peer.detectAndDescribe(await decodeImage(photo.bytes, DEFAULT_DECODE_LIMITS)),
-      }, loop);
+      const { spotter, faceApi, speedup } = await timeBoth(bench, peer, photo, loop);
       const agree = await agreement(bench, peer, photo);
-      const spotter = summarize(samples.spotter);
-      const faceApi = summarize(samples.faceApi);
       figures.push({
-        file: photo.file, spotter, faceApi, speedup: ratio(faceApi.median, spotter.median),
+        file: photo.file, spotter, faceApi, speedup,
         spotterFaces: agree.spotterFaces, faceApiFaces: agree.faceApiFaces, endToEndCosine: agree.endToEnd, sameCropCosine: agree.sameCrop,
       });
       options.log(`  ${photo.file}: Spotter ${formatMs(spotter.median)} ms, face-api ${formatMs(faceApi.median)} ms`);
     }
     // face-api's wasm backend computes on one thread; Spotter on all of them. The same photo with
     // Spotter held to one thread shows how much of the speed-up is per core and how much is cores.
-    let oneThread: { file: string; spotter: Summary; faceApi: Summary; speedup: number } | undefined;
+    let oneThread: ({ file: string } & Awaited<ReturnType<typeof timeBoth>>) | undefined;
     if (options.config.intraOpThreads > 1) {
       const single = await openBenchRuntime({ ...options.config, intraOpThreads: 1, inferenceConcurrency: 1 }, reference, 'face');
       try {
-        const samples = await interleave({
-          spotter: () => single.runtime.pipeline.embed(reference.bytes, 'face'),
-          faceApi: async () => peer.detectAndDescribe(await decodeImage(reference.bytes, DEFAULT_DECODE_LIMITS)),
-        }, loop);
-        const [spotter, faceApi] = [summarize(samples.spotter), summarize(samples.faceApi)];
-        oneThread = { file: reference.file, spotter, faceApi, speedup: ratio(faceApi.median, spotter.median) };
-        options.log(`  ${reference.file}, Spotter on one thread: ${formatMs(spotter.median)} ms, face-api ${formatMs(faceApi.median)} ms`);
+        oneThread = { file: reference.file, ...(await timeBoth(single, peer, reference, loop)) };
+        options.log(`  ${reference.file}, Spotter on one thread: ${formatMs(oneThread.spotter.median)} ms, face-api ${formatMs(oneThread.faceApi.median)} ms`);
       } finally {
         await single.dispose();
       }
