@@ -48,8 +48,9 @@ export async function openServiceModels(options: BenchOptions, packName: string,
     const embedder = await openRawModel(join(dir, pack.embedder), sessionOptions);
     opened.push(embedder);
     const crop: RgbImage = subject ? await cropImage(photo.image, subject) : photo.image;
-    const batches = new Map<number, Record<string, InputTensor>>();
     const embedderFeeds = await modelFeeds(embedder.manifest, [crop]);
+    // Feeds by batch size, for runEmbedder; batch 1 is also what the side-by-side copies run.
+    const batches = new Map<number, Record<string, InputTensor>>([[1, embedderFeeds]]);
     const pairs: { detector?: OnnxSession; embedder: OnnxSession }[] = [];
     for (let i = 0; copies > 1 && i < copies; i++) {
       const pair = {
