@@ -89,7 +89,7 @@ export function placeImage(width: number, height: number, spec: Pick<TensorSpec,
  * Cropping (negative offsets) with extract and padding with extend, then a separate resize
  * (sharp would otherwise resize first).
  */
-async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<Float32Array> {
+async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<Buffer> {
   const raw = { width: image.width, height: image.height, channels: 3 as const };
   let padded: Buffer = image.data;
   if (place.paddedWidth !== image.width || place.paddedHeight !== image.height) {
@@ -107,11 +107,10 @@ async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, 
       .raw()
       .toBuffer();
   }
-  const resized = await sharp(padded, { raw: { width: place.paddedWidth, height: place.paddedHeight, channels: 3 } })
+  return sharp(padded, { raw: { width: place.paddedWidth, height: place.paddedHeight, channels: 3 } })
     .resize(spec.width, spec.height, { fit: 'fill', kernel })
     .raw()
     .toBuffer();
-  return Float32Array.from(resized);
 }
 
 /** Resized RGB floats (interleaved, spec.width x spec.height) and the transform back to the source. */
@@ -122,7 +121,7 @@ export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise
   const rgb =
     interpolation === 'tf-bilinear'
       ? tfBilinearRgb(image, place, spec)
-      : await sharpResize(image, place, spec, interpolation);
+      : new Float32Array(await sharpResize(image, place, spec, interpolation));
   return { rgb, transform: transformOf(image, place, spec) };
 }
 
@@ -146,10 +145,11 @@ function transformOf(image: RgbImage, place: Placement, spec: TensorSpec): Input
 }
 
 /**
- * Normalises interleaved RGB floats into `out` at `offset`. Each step is rounded to float32, as
- * tfjs does ((x - mean) then / std), so inputs match face-api's bit for bit in the usual cases.
+ * Normalises interleaved RGB bytes (sharp's output) into `out` at `offset`. Each channel's 256
+ * possible results are computed once, rounded to float32 at each step as tfjs does
+ * ((x - mean) then / std), and looked up: a 256x256 crop is 196,608 values.
  */
-function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array, offset: number): void {
+function writeNormalised(rgb: Uint8Array, spec: TensorSpec, out: Float32Array, offset: number): void {
   const f = Math.fround;
   const pixels = spec.width * spec.height;
   const order = spec.colour === 'RGB' ? [0, 1, 2] : [2, 1, 0];
@@ -158,9 +158,10 @@ function writeNormalised(rgb: Float32Array, spec: TensorSpec, out: Float32Array,
     const src = order[c]!;
     const mean = f(spec.mean[c]!);
     const std = f(spec.std[c]!);
+    const table = Float32Array.from({ length: 256 }, (_, x) => f(f(x - mean) / std));
     const base = offset + (planar ? c * pixels : c);
     const step = planar ? 1 : 3;
-    for (let i = 0; i < pixels; i++) out[base + i * step] = f(f(rgb[i * 3 + src]! - mean) / std);
+    for (let i = 0, s = src, o = base; i < pixels; i++, s += 3, o += step) out[o] = table[rgb[s]!]!;
   }
 }
 
@@ -185,10 +186,15 @@ export async function toTensor(images: readonly RgbImage[], spec: TensorSpec, al
     }
   } else {
     // sharp resizes on libuv's threads: a batch of crops is resized side by side, not in turn.
-    const resized = await Promise.all(images.map((image) => resizeForModel(image, spec)));
-    for (const [n, { rgb, transform }] of resized.entries()) {
-      writeNormalised(rgb, spec, data, n * per);
-      transforms.push(transform);
+    const kernel = spec.interpolation as Exclude<Interpolation, 'tf-bilinear'>;
+    const places = images.map((image) => {
+      if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
+      return placeImage(image.width, image.height, spec);
+    });
+    const resized = await Promise.all(images.map((image, n) => sharpResize(image, places[n]!, spec, kernel)));
+    for (const [n, bytes] of resized.entries()) {
+      writeNormalised(bytes, spec, data, n * per);
+      transforms.push(transformOf(images[n]!, places[n]!, spec));
     }
   }
   const dims =

@@ -179,6 +179,38 @@ describe('toTensor', () => {
     expect(rgb[(0 * 4 + 3) * 3]).toBe(90);
     expect(rgb[(3 * 4 + 0) * 3]).toBe(0);
   });
+
+  it('normalises sharp-resized pixels as (x - mean) / std in float32 steps, in either layout and colour order', async () => {
+    const f = Math.fround;
+    // Every byte value appears in every channel, and sharp's 'linear' at the same size keeps them.
+    const all = image(16, 16, (x, y, c) => (y * 16 + x + 85 * c) % 256);
+    const mean = [123.675, 116.28, 103.53] as const;
+    const std = [58.395, 57.12, 57.375] as const;
+    const expected = (x: number, y: number, c: number) => f(f(((y * 16 + x + 85 * c) % 256) - f(mean[c]!)) / f(std[c]!));
+    const base = spec({ width: 16, height: 16, resize: 'stretch', interpolation: 'linear', mean, std });
+    const nchw = await toTensor([all], base);
+    const nhwcBgr = await toTensor([all], { ...base, layout: 'NHWC', colour: 'BGR', mean: [mean[2], mean[1], mean[0]], std: [std[2], std[1], std[0]] });
+    for (let y = 0; y < 16; y++) {
+      for (let x = 0; x < 16; x++) {
+        for (let c = 0; c < 3; c++) {
+          expect(nchw.data[c * 256 + y * 16 + x]).toBe(expected(x, y, c));
+          expect(nhwcBgr.data[(y * 16 + x) * 3 + (2 - c)]).toBe(expected(x, y, c));
+        }
+      }
+    }
+  });
+
+  it('batches sharp-resized crops of different sizes, each slice equal to its own tensor', async () => {
+    const s = spec({ width: 8, height: 8, resize: 'stretch', interpolation: 'linear', mean: [10, 20, 30], std: [2, 3, 4] });
+    const crops = [image(20, 12, (x, y, c) => x * 7 + y * 3 + c), image(5, 9, (x, y, c) => 200 - x * 9 - y * 5 - c), pair];
+    const batch = await toTensor(crops, s);
+    expect(batch.dims).toEqual([3, 3, 8, 8]);
+    for (const [n, crop] of crops.entries()) {
+      const single = await toTensor([crop], s);
+      expect(Array.from(batch.data.subarray(n * 192, (n + 1) * 192))).toEqual(Array.from(single.data));
+      expect(batch.transforms[n]).toEqual(single.transforms[0]);
+    }
+  });
 });
 
 // The crops are what the embedder's tensors are made from; kept here with the tensor tests.
