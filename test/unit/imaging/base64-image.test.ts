@@ -51,6 +51,20 @@ describe('decodeBase64Image', () => {
     expect([error.code, error.statusCode]).toEqual([c.expectCode, c.expectStatus]);
   });
 
+  it.each([
+    ['a character outside the alphabet', 'iVBORw0KGgo*AAAANSUhEUg==', /outside standard base64/],
+    ['the URL-safe alphabet (which Buffer would decode)', 'iVBORw0KGgo_AAAANSUhEUg-', /outside standard base64/],
+    ['a bad character and a bad length together (the character is named)', 'QUJD*', /outside standard base64/],
+    ['a length of 4n+1', 'QUJDR', /wrong length or padding/],
+    ['partial padding', 'QQ=', /wrong length or padding/],
+    ['non-zero pad bits, padded', 'QUJ=', /byte boundary/],
+    ['non-zero pad bits, unpadded', 'QR', /byte boundary/],
+  ])('says what is wrong with %s', (_name, value, message) => {
+    const error = thrown(() => decodeBase64Image(value, MAX));
+    expect(error.code).toBe('IMAGE_BASE64_INVALID');
+    expect(error.message).toMatch(message);
+  });
+
   it('validates a 20 MiB string in well under a second', () => {
     const big = Buffer.alloc(20 * 1024 * 1024, 0x5a).toString('base64');
     const started = performance.now();
