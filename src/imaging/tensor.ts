@@ -113,16 +113,27 @@ async function sharpResize(image: RgbImage, place: Placement, spec: TensorSpec, 
     .toBuffer();
 }
 
+/** Where a (non-empty) image sits in the model input. */
+function checkedPlacement(image: RgbImage, spec: TensorSpec): Placement {
+  if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
+  return placeImage(image.width, image.height, spec);
+}
+
+/** sharp's resize to the model size (interleaved RGB bytes) and the transform back to the source. */
+async function resizeWithSharp(image: RgbImage, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<{ bytes: Buffer; transform: InputTransform }> {
+  const place = checkedPlacement(image, spec);
+  return { bytes: await sharpResize(image, place, spec, kernel), transform: transformOf(image, place, spec) };
+}
+
 /** Resized RGB floats (interleaved, spec.width x spec.height) and the transform back to the source. */
 export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise<{ rgb: Float32Array; transform: InputTransform }> {
-  if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
-  const place = placeImage(image.width, image.height, spec);
   const interpolation = spec.interpolation ?? 'tf-bilinear';
-  const rgb =
-    interpolation === 'tf-bilinear'
-      ? tfBilinearRgb(image, place, spec)
-      : new Float32Array(await sharpResize(image, place, spec, interpolation));
-  return { rgb, transform: transformOf(image, place, spec) };
+  if (interpolation !== 'tf-bilinear') {
+    const { bytes, transform } = await resizeWithSharp(image, spec, interpolation);
+    return { rgb: new Float32Array(bytes), transform };
+  }
+  const place = checkedPlacement(image, spec);
+  return { rgb: tfBilinearRgb(image, place, spec), transform: transformOf(image, place, spec) };
 }
 
 /** tf-bilinear without normalisation: mean 0 and std 1 leave f(x) as it is, interleaved RGB. */
@@ -177,24 +188,19 @@ export async function toTensor(images: readonly RgbImage[], spec: TensorSpec, al
   const bytes = per * images.length * 4;
   const data = new Float32Array(allocate ? allocate(bytes) : Buffer.allocUnsafeSlow(bytes).buffer, 0, per * images.length);
   const transforms: InputTransform[] = [];
-  if ((spec.interpolation ?? 'tf-bilinear') === 'tf-bilinear') {
+  const interpolation = spec.interpolation ?? 'tf-bilinear';
+  if (interpolation === 'tf-bilinear') {
     for (const [n, image] of images.entries()) {
-      if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
-      const place = placeImage(image.width, image.height, spec);
+      const place = checkedPlacement(image, spec);
       tfBilinearNormalised(image, place, spec, data, n * per);
       transforms.push(transformOf(image, place, spec));
     }
   } else {
     // sharp resizes on libuv's threads: a batch of crops is resized side by side, not in turn.
-    const kernel = spec.interpolation as Exclude<Interpolation, 'tf-bilinear'>;
-    const places = images.map((image) => {
-      if (image.width < 1 || image.height < 1) throw new Error(`tensor: image is ${image.width}x${image.height}`);
-      return placeImage(image.width, image.height, spec);
-    });
-    const resized = await Promise.all(images.map((image, n) => sharpResize(image, places[n]!, spec, kernel)));
-    for (const [n, bytes] of resized.entries()) {
+    const resized = await Promise.all(images.map((image) => resizeWithSharp(image, spec, interpolation)));
+    for (const [n, { bytes, transform }] of resized.entries()) {
       writeNormalised(bytes, spec, data, n * per);
-      transforms.push(transformOf(images[n]!, places[n]!, spec));
+      transforms.push(transform);
     }
   }
   const dims =
