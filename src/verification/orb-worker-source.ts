@@ -1,3 +1,5 @@
+import { ratioTestMatches } from './hamming-matches.js';
+
 /**
  * The ORB check itself, run in the verifier's worker thread (see orb-worker.ts): ORB keypoints
  * and binary descriptors, brute-force Hamming matching with Lowe's ratio test, and a RANSAC
@@ -6,15 +8,15 @@
  *
  * It is plain CommonJS given as source, so that it runs the same whether the service runs from
  * dist/ or from the TypeScript sources (tests, tsx): a worker cannot inherit a TypeScript loader.
- * It is a fixed string of this module, never built from input. It sees features decoded
- * (orb-features.ts owns the stored format) and OpenCV's package path and the ORB parameters in
- * workerData.
+ * It is a fixed string of this module, never built from input, with the text of one function
+ * written in: the descriptor matcher of hamming-matches.ts, which is kept self-contained for it.
+ * It sees features decoded (orb-features.ts owns the stored format) and OpenCV's package path
+ * and the ORB parameters in workerData.
  */
 export const ORB_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { features: FEATURES, ratio: RATIO, ransacPixels: RANSAC_PIXELS } = workerData.orb;
-const DESCRIPTOR_BYTES = 32;
 // A homography needs 4 points; fewer than this many ratio-test survivors is never a match.
 const MIN_GOOD_MATCHES = 8;
 
@@ -56,41 +58,25 @@ function extract(m) {
   });
 }
 
-function descriptorMat(f) {
-  const mat = new cv.Mat(f.count, DESCRIPTOR_BYTES, cv.CV_8U);
-  mat.data.set(f.descriptors);
-  return mat;
-}
-
 function pointMat(xy) {
   const mat = new cv.Mat(xy.length / 2, 1, cv.CV_32FC2);
   mat.data32F.set(xy);
   return mat;
 }
 
+const ratioTestMatches = ${ratioTestMatches.toString()};
+
 // Candidate -> query point pairs that pass the ratio test.
 function goodMatches(query, candidate) {
-  const q = descriptorMat(query);
-  const c = descriptorMat(candidate);
-  const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false);
-  const knn = new cv.DMatchVectorVector();
+  const pairs = ratioTestMatches(query.descriptors, query.count, candidate.descriptors, candidate.count, RATIO);
   const src = [];
   const dst = [];
-  using([q, c, matcher, knn], () => {
-    matcher.knnMatch(q, c, knn, 2);
-    for (let i = 0; i < knn.size(); i++) {
-      const pair = knn.get(i);
-      if (pair.size() === 2) {
-        const best = pair.get(0);
-        const second = pair.get(1);
-        if (best.distance < RATIO * second.distance) {
-          src.push(candidate.points[2 * best.trainIdx], candidate.points[2 * best.trainIdx + 1]);
-          dst.push(query.points[2 * best.queryIdx], query.points[2 * best.queryIdx + 1]);
-        }
-      }
-      pair.delete();
-    }
-  });
+  for (let k = 0; k < pairs.length; k += 2) {
+    const q = pairs[k];
+    const c = pairs[k + 1];
+    src.push(candidate.points[2 * c], candidate.points[2 * c + 1]);
+    dst.push(query.points[2 * q], query.points[2 * q + 1]);
+  }
   return [src, dst];
 }
 

@@ -119,7 +119,7 @@ describe('OrbVerifier', () => {
       await verifier.extract(images['box_in_scene.png']!);
       for (let i = 0; i < 5; i++) await verifier.match(query, features['box.png']!);
     });
-    // In the calling thread the loop would stall for the whole sequence (about 250 ms).
+    // In the calling thread the loop would stall for the whole sequence (about 150 ms).
     expect(gap).toBeLessThan(elapsed / 3);
   });
 
