@@ -196,12 +196,16 @@ export async function toTensor(images: readonly RgbImage[], spec: TensorSpec, al
       transforms.push(transformOf(image, place, spec));
     }
   } else {
-    // sharp resizes on libuv's threads: a batch of crops is resized side by side, not in turn.
-    const resized = await Promise.all(images.map((image) => resizeWithSharp(image, spec, interpolation)));
-    for (const [n, { bytes, transform }] of resized.entries()) {
-      writeNormalised(bytes, spec, data, n * per);
-      transforms.push(transform);
-    }
+    // sharp resizes on libuv's threads: a batch of crops is resized side by side, not in turn,
+    // and each crop is normalised as soon as it is back, while the others are still resizing.
+    const resized = await Promise.all(
+      images.map(async (image, n) => {
+        const { bytes, transform } = await resizeWithSharp(image, spec, interpolation);
+        writeNormalised(bytes, spec, data, n * per);
+        return transform;
+      }),
+    );
+    transforms.push(...resized);
   }
   const dims =
     spec.layout === 'NCHW'
