@@ -50,6 +50,45 @@ describe('decodeCenternet', () => {
     expect(decodeCenternet(heatmap, wh, 4, { minScore: 0, maxCandidates: 1, classAgnostic: true })).toHaveLength(1);
   });
 
+  it('class-agnostic: the same candidates as peaks of the full best-class map, on random heatmaps', () => {
+    // The decoder only looks at values above minScore; the plain definition: every cell's best
+    // class (first on ties), then 3x3 peaks of that map above minScore.
+    const reference = (heat: Float32Array, classes: number, size: number, minScore: number) => {
+      const cells = size * size;
+      const best = Array.from({ length: cells }, (_, i) => {
+        let c = 0;
+        for (let k = 1; k < classes; k++) if (heat[k * cells + i]! > heat[c * cells + i]!) c = k;
+        return { score: heat[c * cells + i]!, classId: c };
+      });
+      const peaks: { score: number; classId: number; cell: number }[] = [];
+      for (let i = 0; i < cells; i++) {
+        const x = i % size;
+        const y = (i - x) / size;
+        const around = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => [x + dx, y + dy] as const));
+        const inside = around.filter(([xx, yy]) => xx >= 0 && yy >= 0 && xx < size && yy < size);
+        if (best[i]!.score > minScore && inside.every(([xx, yy]) => best[yy * size + xx]!.score <= best[i]!.score)) peaks.push({ ...best[i]!, cell: i });
+      }
+      return peaks.sort((a, b) => b.score - a.score || a.cell * classes + a.classId - (b.cell * classes + b.classId)).map((p) => [p.classId, p.score, p.cell]);
+    };
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const [classes, size] of [[3, 8], [5, 12], [80, 16]] as const) {
+      const cells = size * size;
+      // Mostly low scores, some near the floors, a few high, some equal, as a sigmoid map has.
+      const heat = Float32Array.from({ length: classes * cells }, () => {
+        const r = random();
+        return r < 0.85 ? r * 0.1 : r < 0.9 ? 0.25 : r;
+      });
+      const wh = { data: new Float32Array(4 * cells).fill(1), dims: [1, 4, size, size] };
+      for (const minScore of [0, 0.1, 0.25, 0.5]) {
+        const found = decodeCenternet({ data: heat, dims: [1, classes, size, size] }, wh, 4, { minScore, maxCandidates: cells, classAgnostic: true });
+        const expected = reference(heat, classes, size, minScore);
+        expect(found.map((f) => [f.classId, f.score]), `${classes} classes, ${size}x${size}, minScore ${minScore}`).toEqual(expected.map(([c, v]) => [c, v]));
+        expect(found.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('refuses outputs whose shapes do not fit together', () => {
     const { heatmap } = outputs(1, []);
     expect(() => decodeCenternet(heatmap, { data: new Float32Array(32), dims: [1, 2, 4, 4] }, 4, { minScore: 0, maxCandidates: 1, classAgnostic: true })).toThrow(
