@@ -52,7 +52,7 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     });
     await galleries.init();
     disposers.push(() => galleries.dispose());
-    const verifier = config.verifier === 'orb' ? new OrbVerifier() : undefined;
+    const verifier = config.verifier === 'orb' ? new OrbVerifier({ threads: config.verifierThreads }) : undefined;
     if (verifier) disposers.push(() => verifier.dispose());
     const limiter = new InferenceLimiter(config.inferenceConcurrency, config.queueSize);
     const pipeline = new RecognitionPipeline({

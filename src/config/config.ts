@@ -39,6 +39,7 @@ export const configSchema = z.object({
   docs: bool.default(true),
   allowDownloads: bool.default(false),
   verifier: z.enum(['orb', 'off']).default('orb'),
+  verifierThreads: int(1, 64).default(Math.min(2, availableParallelism())),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -72,6 +73,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   docs: 'SPOTTER_DOCS',
   allowDownloads: 'SPOTTER_ALLOW_DOWNLOADS',
   verifier: 'SPOTTER_VERIFIER',
+  verifierThreads: 'SPOTTER_VERIFIER_THREADS',
 };
 
 /** Thrown when the configuration is invalid; the message names every offending setting. */

@@ -123,14 +123,15 @@ export async function verifyObjects(
   if (candidates.length === 0) return selected;
   const grey = await toGrey(image, stage.maxSide ?? DEFAULTS.maxSide);
   const query = await stage.verifier.extract(grey);
+  // All candidates are asked at once: a verifier with more than one thread matches them side by side.
+  const results = await Promise.all(candidates.map((candidate) => stage.verifier.match(query, candidate.features)));
   const checked: { candidate: Candidate; inliers: number; box: Box }[] = [];
-  for (const candidate of candidates) {
-    const match = await stage.verifier.match(query, candidate.features);
+  for (const [i, match] of results.entries()) {
     if (match.inliers < (stage.minInliers ?? DEFAULTS.minInliers) || !plausibleQuad(match.corners, grey.width, grey.height)) continue;
     const xs = match.corners!.map(([x]) => x * grey.scale);
     const ys = match.corners!.map(([, y]) => y * grey.scale);
     const box = clampBox([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], image.width, image.height);
-    checked.push({ candidate, inliers: match.inliers, box });
+    checked.push({ candidate: candidates[i]!, inliers: match.inliers, box });
   }
   if (checked.length === 0) return selected;
   checked.sort((a, b) => b.inliers - a.inliers || b.candidate.similarity - a.candidate.similarity);

@@ -6,9 +6,9 @@ export { decodeFeatures, encodeFeatures, type OrbFeatures } from './orb-features
 
 /**
  * Local-feature verification with ORB and a RANSAC homography (the algorithm is in
- * orb-worker-source.ts). OpenCV runs in a worker thread of the verifier's own, started on first
- * use or by init(), so the caller's event loop stays free; dispose() stops it, after which every
- * call is refused.
+ * orb-worker-source.ts). OpenCV runs in worker threads of the verifier's own (`threads`), each
+ * started on its first call or by init(), so the caller's event loop stays free; dispose() stops
+ * them, after which every call is refused.
  */
 
 export interface OrbOptions {
@@ -18,22 +18,43 @@ export interface OrbOptions {
   ratio?: number;
   /** RANSAC reprojection error in pixels (default 5). */
   ransacPixels?: number;
+  /**
+   * Worker threads, each with OpenCV of its own (about 54 MB): calls go to the least busy, so
+   * the candidates of one query are matched side by side (default 1).
+   */
+  threads?: number;
 }
+
+type Op = 'load' | 'extract' | 'match';
 
 export class OrbVerifier {
   /** Names the parameters, since features stored with one setting are not comparable with another's. */
   readonly id: string;
-  private readonly worker: OrbWorker;
+  /** Each worker with its calls in flight; a worker's thread starts on its first call. */
+  private readonly workers: { worker: OrbWorker; busy: number }[];
 
   constructor(options: OrbOptions = {}) {
     const parameters = { features: options.features ?? 1000, ratio: options.ratio ?? 0.75, ransacPixels: options.ransacPixels ?? 5 };
     this.id = `orb${parameters.features}-ratio${parameters.ratio}-ransac${parameters.ransacPixels}`;
-    this.worker = new OrbWorker(parameters);
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`orb verifier: threads must be a whole number >= 1, got ${threads}`);
+    this.workers = Array.from({ length: threads }, () => ({ worker: new OrbWorker(parameters), busy: 0 }));
   }
 
-  /** Starts the thread and loads the WebAssembly runtime now rather than on the first query. */
+  /** Starts the threads and loads the WebAssembly runtime now rather than on the first queries. */
   async init(): Promise<void> {
-    await this.worker.call('load', {});
+    await Promise.all(this.workers.map(({ worker }) => worker.call('load', {})));
+  }
+
+  /** A call on the worker with the fewest calls in flight (the first of them on a tie). */
+  private async call<T>(op: Op, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+    const slot = this.workers.reduce((least, w) => (w.busy < least.busy ? w : least));
+    slot.busy++;
+    try {
+      return await slot.worker.call<T>(op, message, transfer);
+    } finally {
+      slot.busy--;
+    }
   }
 
   async extract(image: GreyImage): Promise<Uint8Array> {
@@ -44,7 +65,7 @@ export class OrbVerifier {
     // A copy of exactly the pixels moves to the worker: the caller keeps its image, and a view
     // into a larger buffer does not drag that whole buffer along.
     const data = image.data.slice();
-    const found = await this.worker.call<Omit<OrbFeatures, 'width' | 'height'>>('extract', { width, height, data }, [data.buffer]);
+    const found = await this.call<Omit<OrbFeatures, 'width' | 'height'>>('extract', { width, height, data }, [data.buffer]);
     return encodeFeatures({ ...found, width, height });
   }
 
@@ -54,11 +75,11 @@ export class OrbVerifier {
     const candidate = decodeFeatures(candidateBytes);
     // Decoded arrays are copies of their own, free to move.
     const transfer = [query, candidate].flatMap((f) => [f.points.buffer, f.descriptors.buffer]);
-    return this.worker.call('match', { query, candidate }, transfer as ArrayBuffer[]);
+    return this.call('match', { query, candidate }, transfer as ArrayBuffer[]);
   }
 
-  /** Stops the worker thread; safe to call twice. */
+  /** Stops the worker threads; safe to call twice. */
   async dispose(): Promise<void> {
-    await this.worker.dispose();
+    await Promise.all(this.workers.map(({ worker }) => worker.dispose()));
   }
 }

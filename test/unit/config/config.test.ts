@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,10 @@ describe('loadConfig', () => {
     expect(config.apiKey).toBeUndefined();
     // The HNSW defaults the index benchmark measured at 1M x 512-D (docs/performance.md).
     expect(config).toMatchObject({ hnswM: 24, hnswEfConstruction: 200, hnswEf: 96 });
+    // Two verifier threads (one on a single core): a query's candidates are matched side by side.
+    expect(config.verifierThreads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({ SPOTTER_VERIFIER_THREADS: '1' }).verifierThreads).toBe(1);
+    expect(() => loadConfig({ SPOTTER_VERIFIER_THREADS: '0' })).toThrow(/verifierThreads \(SPOTTER_VERIFIER_THREADS\)/);
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -19,6 +19,9 @@ async function grey(name: string): Promise<GreyImage> {
   return toGrey(await cropImage(image, [0, 0, image.width, image.height]), 640);
 }
 
+/** The verifier's inside, to stop a thread as a crash would and to see which threads ran. */
+type Workers = { workers: { worker: { channel?: { worker: Worker } } }[] };
+
 /** The largest gap between ticks of a 5 ms interval while `work` runs. */
 async function largestTickGap(work: () => Promise<unknown>): Promise<{ gap: number; elapsed: number }> {
   let last = performance.now();
@@ -126,10 +129,48 @@ describe('OrbVerifier', () => {
   it('fails the calls in flight when its thread dies, and the next call starts a fresh one', async () => {
     const failed = expect(verifier.match(features['box_in_scene.png']!, features['box.png']!)).rejects.toThrow(/worker thread exited/);
     // Stops the thread the way a crash would.
-    await (verifier as unknown as { worker: { channel: { worker: Worker } } }).worker.channel.worker.terminate();
+    await (verifier as unknown as Workers).workers[0]!.worker.channel!.worker.terminate();
     await failed;
     const again = await verifier.match(features['box_in_scene.png']!, features['box.png']!);
     expect(again.inliers).toBeGreaterThanOrEqual(15);
+  });
+});
+
+describe('OrbVerifier with two threads', () => {
+  const verifier = new OrbVerifier({ threads: 2 });
+  afterAll(() => verifier.dispose());
+
+  it('spreads calls over its threads, each answered with its own result, as one thread answers them', async () => {
+    const single = new OrbVerifier();
+    try {
+      const names = ['box.png', 'box_in_scene.png', 'coffee.png'];
+      const images = await Promise.all(names.map(grey));
+      const features = await Promise.all(images.map((image) => verifier.extract(image)));
+      expect(features).toEqual(await Promise.all(images.map((image) => single.extract(image))));
+      const pairs = [[1, 0], [2, 0], [0, 0], [1, 2], [0, 1]] as const;
+      const side = await Promise.all(pairs.map(([q, c]) => verifier.match(features[q]!, features[c]!)));
+      const one = [];
+      for (const [q, c] of pairs) one.push(await single.match(features[q]!, features[c]!));
+      expect(side).toEqual(one);
+      expect(side[0]!.inliers).toBeGreaterThanOrEqual(15);
+      // Both threads were started: calls made at once went to both.
+      expect((verifier as unknown as Workers).workers.map((w) => w.worker.channel !== undefined)).toEqual([true, true]);
+    } finally {
+      await single.dispose();
+    }
+  });
+
+  it('fails the calls in flight on every thread when disposed', async () => {
+    const image = await grey('box_in_scene.png');
+    const other = new OrbVerifier({ threads: 2 });
+    const calls = [other.extract(image), other.extract(image)].map((call) => expect(call).rejects.toThrow(/disposed while a call was in flight/));
+    await other.dispose();
+    await Promise.all(calls);
+  });
+
+  it('refuses a thread count that is not a whole number of at least 1', () => {
+    expect(() => new OrbVerifier({ threads: 0 })).toThrow(/threads must be a whole number >= 1/);
+    expect(() => new OrbVerifier({ threads: 1.5 })).toThrow(/threads must be a whole number >= 1/);
   });
 });
 
