@@ -1,6 +1,6 @@
 import type { GreyImage } from '../imaging/grey.js';
 import { decodeFeatures, encodeFeatures, type OrbFeatures } from './orb-features.js';
-import { OrbWorker } from './orb-worker.js';
+import { OrbWorker, type OrbOp } from './orb-worker.js';
 
 export { decodeFeatures, encodeFeatures, type OrbFeatures } from './orb-features.js';
 
@@ -25,8 +25,6 @@ export interface OrbOptions {
   threads?: number;
 }
 
-type Op = 'load' | 'extract' | 'match';
-
 export class OrbVerifier {
   /** Names the parameters, since features stored with one setting are not comparable with another's. */
   readonly id: string;
@@ -47,7 +45,7 @@ export class OrbVerifier {
   }
 
   /** A call on the worker with the fewest calls in flight (the first of them on a tie). */
-  private async call<T>(op: Op, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+  private async call<T>(op: OrbOp, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     const slot = this.workers.reduce((least, w) => (w.busy < least.busy ? w : least));
     slot.busy++;
     try {

@@ -17,6 +17,9 @@ export interface OrbParameters {
   ransacPixels: number;
 }
 
+/** What the worker thread does: load OpenCV, extract features, match two feature sets. */
+export type OrbOp = 'load' | 'extract' | 'match';
+
 const OPENCV = createRequire(import.meta.url).resolve('@techstark/opencv-js');
 
 export class OrbWorker {
@@ -26,7 +29,7 @@ export class OrbWorker {
   constructor(private readonly parameters: OrbParameters) {}
 
   /** `transfer`: buffers that move to the worker instead of being copied (they become empty here). */
-  call<T>(op: 'load' | 'extract' | 'match', message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+  call<T>(op: OrbOp, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.disposed) return Promise.reject(new Error('orb verifier: used after dispose()'));
     // A dead thread is left behind; the next call starts a fresh one.
     if (!this.channel || this.channel.failed) {
