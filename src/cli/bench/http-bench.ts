@@ -8,7 +8,7 @@ import { encodeJpeg } from '../../imaging/decode.js';
 import { multipartBody } from '../shared/multipart-body.js';
 import { readPhotos, referencePhoto, type Photo } from './bench-inputs.js';
 import { runAutocannon, startServerProcess, type LoadBody, type LoadResult, type ServerProcess } from './bench-server.js';
-import { interleave, ratio, summarize, type Summary } from './bench-stats.js';
+import { interleave, ratio, summarize, timeLoop, type Summary } from './bench-stats.js';
 import { formatMs, formatNumber, formatRatio } from './bench-table.js';
 import { mainPack, target, type BenchOptions, type SectionResult } from './bench-types.js';
 import { openServiceModels } from './service-models.js';
@@ -45,15 +45,16 @@ type Upload = ReturnType<typeof multipartBody>;
 const multipartUpload = (photo: Photo): Upload => multipartBody({}, { image: { data: photo.bytes, filename: photo.file } });
 
 /**
- * One multipart POST /recognize over a kept-alive connection; returns the server's own total
- * (response timings.total). node:http rather than fetch: undici's fetch spends 1.5-2.5 ms of the
- * client's own on a 791 KB body (a round trip to a server that only reads it: 2.8-4.2 ms against
- * 1.2-1.5 ms), which is not the service's time; autocannon too writes its request as bytes.
+ * One multipart POST /recognize over a kept-alive connection; returns the server's own stage
+ * timings (the response's `timings`, `total` among them). node:http rather than fetch: undici's
+ * fetch spends 1.5-2.5 ms of the client's own on a 791 KB body (a round trip to a server that
+ * only reads it: 2.8-4.2 ms against 1.2-1.5 ms), which is not the service's time; autocannon
+ * too writes its request as bytes.
  */
-async function recognizeOnce(server: ServerProcess, upload: Upload, keepAlive: Agent): Promise<number> {
+async function recognizeOnce(server: ServerProcess, upload: Upload, keepAlive: Agent, gallery = GALLERY): Promise<Record<string, number>> {
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
-      `${server.url}/v1/galleries/${GALLERY}/recognize`,
+      `${server.url}/v1/galleries/${gallery}/recognize`,
       { method: 'POST', agent: keepAlive, headers: { ...upload.headers, 'content-length': upload.payload.length } },
       (res) => {
         const chunks: Buffer[] = [];
@@ -66,8 +67,7 @@ async function recognizeOnce(server: ServerProcess, upload: Upload, keepAlive: A
     req.end(upload.payload);
   });
   if (status < 200 || status >= 300) throw new Error(`recognize: ${status} ${body.slice(0, 300)}`);
-  const json = JSON.parse(body) as { timings?: { total?: number } };
-  return json.timings?.total ?? Number.NaN;
+  return (JSON.parse(body) as { timings?: Record<string, number> }).timings ?? {};
 }
 
 /**
@@ -78,7 +78,7 @@ async function recognizeOnce(server: ServerProcess, upload: Upload, keepAlive: A
 async function sequentialRounds(server: ServerProcess, upload: Upload, keepAlive: Agent, raw: () => Promise<void>, options: BenchOptions) {
   const inside: number[] = [];
   const samples = await interleave(
-    { request: async () => void inside.push(await recognizeOnce(server, upload, keepAlive)), raw },
+    { request: async () => void inside.push((await recognizeOnce(server, upload, keepAlive)).total ?? Number.NaN), raw },
     { warmup: 2, iterations: options.quick ? 10 : 60, maxMs: options.quick ? 6_000 : 40_000 },
   );
   return { client: summarize(samples.request), raw: summarize(samples.raw), server: summarize(inside.slice(2)) };
@@ -104,11 +104,67 @@ async function healthLatency<T>(server: ServerProcess, during: Promise<T>): Prom
   }
 }
 
+const PRODUCTS = 'bench-products';
+/** Whole photos enrolled for the objects load; box.png is the product in box_in_scene.png. */
+const PRODUCT_PHOTOS = ['box.png', 'chelsea.png', 'coffee.png', 'astronaut.png', 'fruits.jpg'];
+const PRODUCT_QUERY = 'box_in_scene.png';
+
+/**
+ * The objects pack as its users meet it: a gallery of five products with verification on (the
+ * pack's default), queried with a cluttered scene, so that every request checks five candidates
+ * by local features after the models. Verification is not a model, so there is no raw ratio
+ * here (section 2 has the objects pack's cascade against its models); the stage timings come
+ * from requests one after another, the loads from autocannon. Skipped when the photos folder
+ * lacks these photos.
+ */
+async function objectsLoad(server: ServerProcess, photos: readonly Photo[], keepAlive: Agent, options: BenchOptions, seconds: number) {
+  const query = photos.find((p) => p.file === PRODUCT_QUERY);
+  const products = PRODUCT_PHOTOS.map((f) => photos.find((p) => p.file === f)).filter((p): p is Photo => p !== undefined);
+  if (!query || products.length !== PRODUCT_PHOTOS.length) return undefined;
+  await call(server, 'POST', '/v1/galleries', { name: PRODUCTS, pack: 'objects' });
+  for (const p of products) await call(server, 'POST', `/v1/galleries/${PRODUCTS}/entries`, { label: p.file, image: p.bytes.toString('base64') });
+  const upload = multipartUpload(query);
+  const stages: Record<string, number[]> = {};
+  const loop = { warmup: 2, iterations: options.quick ? 5 : 30, maxMs: options.quick ? 3_000 : 20_000 };
+  const client = summarize(
+    await timeLoop(async () => {
+      for (const [stage, ms] of Object.entries(await recognizeOnce(server, upload, keepAlive, PRODUCTS))) (stages[stage] ??= []).push(ms);
+    }, loop),
+  );
+  // The warm-up requests' timings are dropped, as timeLoop drops their wall time.
+  const stage = (name: string) => summarize((stages[name] ?? []).slice(loop.warmup));
+  const url = `${server.url}/v1/galleries/${PRODUCTS}/recognize`;
+  const body: LoadBody = { kind: 'multipart', imageFile: query.path };
+  const loads = [
+    { name: 'multipart, concurrency 1', result: await runAutocannon(options.root, url, body, 1, seconds) },
+    { name: 'multipart, concurrency 4', result: await runAutocannon(options.root, url, body, 4, seconds) },
+  ];
+  const timings = { total: stage('total'), verify: stage('verify') };
+  return {
+    tables: [
+      {
+        caption: `pack objects, ${PRODUCT_QUERY} (${query.bytes.length} bytes) against a gallery of ${products.length} whole photos (${PRODUCT_PHOTOS.join(', ')}), verification on (the pack's default: ORB + RANSAC on the best ${products.length} candidates, on the service's verifier threads); requests one after another with node:http, then autocannon`,
+        table: {
+          headers: ['', 'median ms', 'p90 ms', 'p99 ms', 'req/s'],
+          rows: [
+            ['POST /recognize one after another, client side', formatMs(client.median), formatMs(client.p90), formatMs(client.p99), ''],
+            ["  of which the server's cascade (timings.total)", formatMs(timings.total.median), formatMs(timings.total.p90), formatMs(timings.total.p99), ''],
+            ['  of which verification (timings.verify)', formatMs(timings.verify.median), formatMs(timings.verify.p90), formatMs(timings.verify.p99), ''],
+            ...loads.map(({ name, result: r }) => [`autocannon, ${name}${r.errors + r.non2xx > 0 ? ` (${r.errors + r.non2xx} errors)` : ''}`, formatMs(r.latency.p50), formatMs(r.latency.p90), formatMs(r.latency.p99), formatNumber(r.requestsPerSecond, 2)]),
+          ],
+        },
+      },
+    ],
+    data: { query: PRODUCT_QUERY, gallery: PRODUCT_PHOTOS, client, server: timings, loads },
+  };
+}
+
 /** Section 3: the built server as a process under autocannon, against the raw models here. */
 export async function runHttpBench(options: BenchOptions): Promise<SectionResult> {
   const base = { id: 'http' as const, title: '3. The HTTP service (dist/server.js under autocannon, POST /v1/galleries/{name}/recognize)', tables: [], notes: [], targets: [], data: {} };
   if (!existsSync(join(options.root, 'node_modules', 'autocannon', 'autocannon.js'))) return { ...base, skipped: 'autocannon (a dev dependency) is not installed' };
-  const photo = referencePhoto(await readPhotos(options.photosDir));
+  const photos = await readPhotos(options.photosDir);
+  const photo = referencePhoto(photos);
   const temp = await mkdtemp(join(tmpdir(), 'spotter-bench-http-'));
   let server: ServerProcess | undefined;
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -171,6 +227,7 @@ export async function runHttpBench(options: BenchOptions): Promise<SectionResult
     } finally {
       await models.dispose();
     }
+    const objects = options.config.packs.includes('objects') ? await objectsLoad(server, photos, keepAlive, options, seconds.json) : undefined;
     const clean = (r: LoadResult) => r.requests > 0 && r.errors + r.non2xx === 0;
     // The raw ceiling is the better of the service's two ways of using the cores: runs one after
     // another with all threads, or its side-by-side copies all busy at once.
@@ -212,6 +269,7 @@ export async function runHttpBench(options: BenchOptions): Promise<SectionResult
             }),
           },
         },
+        ...(objects?.tables ?? []),
       ],
       notes: [
         `GET /healthz during the concurrency-16 run: ${formatMs(health?.median)} ms median, ${formatMs(health?.p99)} ms p99, ${formatMs(health?.max)} ms max (how long the event loop keeps a trivial request waiting)`,
@@ -221,7 +279,7 @@ export async function runHttpBench(options: BenchOptions): Promise<SectionResult
         target('/recognize at concurrency 1 (median) / raw models', latencyRatio, 'max', 1.15),
         target('throughput at saturation (lower of 4 and 16 connections) / raw models ceiling', throughputRatio, 'min', 0.85, 'x', saturated.name),
       ],
-      data: { pack: packName, photo: photo.file, bytes: photo.bytes.length, sequential, phases, healthUnderLoad: health, latencyRatio, throughputRatio },
+      data: { pack: packName, photo: photo.file, bytes: photo.bytes.length, sequential, phases, healthUnderLoad: health, latencyRatio, throughputRatio, ...(objects ? { objects: objects.data } : {}) },
     };
   } finally {
     keepAlive.destroy();
