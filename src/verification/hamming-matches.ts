@@ -19,11 +19,13 @@ export function ratioTestMatches(query: Uint8Array, queryCount: number, candidat
   if (query.byteLength < queryCount * WORDS * 4 || candidate.byteLength < candidateCount * WORDS * 4) {
     throw new Error(`hamming matches: ${queryCount} and ${candidateCount} descriptors need ${WORDS * 4} bytes each`);
   }
-  // Word views need 4-byte alignment; an unaligned array is copied first.
-  const q = new Int32Array(query.byteOffset % 4 === 0 ? query.buffer : query.slice().buffer, query.byteOffset % 4 === 0 ? query.byteOffset : 0, queryCount * WORDS);
-  const c = new Int32Array(candidate.byteOffset % 4 === 0 ? candidate.buffer : candidate.slice().buffer, candidate.byteOffset % 4 === 0 ? candidate.byteOffset : 0, candidateCount * WORDS);
   // knnMatch with k = 2 finds no pair for a query when there is no second candidate.
   if (candidateCount < 2) return new Int32Array(0);
+  // Word views need 4-byte alignment; an unaligned array is copied first (a copy starts at 0).
+  const qAligned = query.byteOffset % 4 === 0 ? query : query.slice();
+  const cAligned = candidate.byteOffset % 4 === 0 ? candidate : candidate.slice();
+  const q = new Int32Array(qAligned.buffer, qAligned.byteOffset, queryCount * WORDS);
+  const c = new Int32Array(cAligned.buffer, cAligned.byteOffset, candidateCount * WORDS);
   const pairs: number[] = [];
   for (let i = 0; i < queryCount; i++) {
     // The query's eight words are held in locals and the word loop is written out: measured
