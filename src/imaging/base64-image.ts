@@ -5,8 +5,9 @@
  */
 import { AppError } from '../core/app-error.js';
 
-const WHITESPACE = /[\t\n\f\r ]+/g;
+/** What a base64 string may be broken with (line wrapping, indentation): skipped. */
 const WHITESPACE_CHARS = ['\n', '\r', ' ', '\t', '\f'];
+const WHITESPACE = new RegExp(`[${WHITESPACE_CHARS.join('')}]+`, 'g');
 const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
 
 /**
