@@ -27,6 +27,7 @@ describe('decodeBase64Image', () => {
     ['a data URL without a media type', `data:;base64,${b64}`],
     ['base64 wrapped at 76 columns with CRLF', b64.replace(/.{76}/g, '$&\r\n')],
     ['base64 with spaces, tabs and surrounding newlines', `\n  ${b64.slice(0, 100)} \t${b64.slice(100)}\n`],
+    ['base64 broken by a form feed and a lone carriage return', `${b64.slice(0, 50)}\f${b64.slice(50, 120)}\r${b64.slice(120)}`],
   ])('accepts %s', (_name, value) => {
     expect(decodeBase64Image(value, MAX).equals(png)).toBe(true);
   });
