@@ -119,21 +119,15 @@ function checkedPlacement(image: RgbImage, spec: TensorSpec): Placement {
   return placeImage(image.width, image.height, spec);
 }
 
-/** sharp's resize to the model size (interleaved RGB bytes) and the transform back to the source. */
-async function resizeWithSharp(image: RgbImage, spec: TensorSpec, kernel: Exclude<Interpolation, 'tf-bilinear'>): Promise<{ bytes: Buffer; transform: InputTransform }> {
-  const place = checkedPlacement(image, spec);
-  return { bytes: await sharpResize(image, place, spec, kernel), transform: transformOf(image, place, spec) };
-}
-
 /** Resized RGB floats (interleaved, spec.width x spec.height) and the transform back to the source. */
 export async function resizeForModel(image: RgbImage, spec: TensorSpec): Promise<{ rgb: Float32Array; transform: InputTransform }> {
-  const interpolation = spec.interpolation ?? 'tf-bilinear';
-  if (interpolation !== 'tf-bilinear') {
-    const { bytes, transform } = await resizeWithSharp(image, spec, interpolation);
-    return { rgb: new Float32Array(bytes), transform };
-  }
   const place = checkedPlacement(image, spec);
-  return { rgb: tfBilinearRgb(image, place, spec), transform: transformOf(image, place, spec) };
+  const interpolation = spec.interpolation ?? 'tf-bilinear';
+  const rgb =
+    interpolation === 'tf-bilinear'
+      ? tfBilinearRgb(image, place, spec)
+      : new Float32Array(await sharpResize(image, place, spec, interpolation));
+  return { rgb, transform: transformOf(image, place, spec) };
 }
 
 /** tf-bilinear without normalisation: mean 0 and std 1 leave f(x) as it is, interleaved RGB. */
@@ -200,9 +194,9 @@ export async function toTensor(images: readonly RgbImage[], spec: TensorSpec, al
     // and each crop is normalised as soon as it is back, while the others are still resizing.
     const resized = await Promise.all(
       images.map(async (image, n) => {
-        const { bytes, transform } = await resizeWithSharp(image, spec, interpolation);
-        writeNormalised(bytes, spec, data, n * per);
-        return transform;
+        const place = checkedPlacement(image, spec);
+        writeNormalised(await sharpResize(image, place, spec, interpolation), spec, data, n * per);
+        return transformOf(image, place, spec);
       }),
     );
     transforms.push(...resized);
