@@ -6,9 +6,9 @@ import { ORB_WORKER_SOURCE } from './orb-worker-source.js';
  * OpenCV's WebAssembly build computes synchronously on the thread that calls it: on the main
  * thread a 40 ms extraction is 40 ms in which no request is read and no health check answered,
  * and loading the runtime blocks for most of a second. The verifier's OpenCV (and its matching)
- * therefore lives in a worker thread of its own, started on first use. A thread that dies (crash, trap, exit) fails
- * the calls in flight, and the next call starts a fresh one; after dispose() every call is
- * refused.
+ * therefore lives in a worker thread of its own, started on first use. A thread that dies
+ * (crash, trap, exit) fails the calls in flight, and the next call starts a fresh one; after
+ * dispose() every call is refused.
  */
 
 export interface OrbParameters {
