@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AppError } from '../core/app-error.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -21,23 +22,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.maxBodyBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // fastify's own answer while closing has no `code`; the onRequest hook below answers instead.
+    return503OnClosing: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Only JSON and multipart carry requests; anything else is a 415.
   app.removeContentTypeParser('text/plain');
   registerErrorHandler(app);
-  registerAuth(app, config.apiKey);
-  // While closing, answers to in-flight requests end their keep-alive connections, so that
-  // close() does not wait on clients that hold a connection open.
+  // While closing, a request that still arrives on an open keep-alive connection is refused with
+  // 503 NOT_READY (before auth, so whatever its key), and every answer, including those to
+  // requests in flight, ends its connection, so that close() does not wait on clients that hold
+  // a connection open.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new AppError('NOT_READY', 'the service is stopping; send the request again to a running instance');
+  });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
+  registerAuth(app, config.apiKey);
 
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues',

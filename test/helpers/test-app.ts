@@ -17,12 +17,16 @@ export interface TestApp {
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** The real app (real models, real store in a temp folder) without a port. */
-export async function startTestApp(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestApp> {
+/**
+ * The real app (real models, real store in a temp folder) without a port. `beforeReady` may add
+ * a test's own hooks, which fastify accepts only before the app is ready.
+ */
+export async function startTestApp(overrides: Record<string, unknown> = {}, dataDir?: string, beforeReady?: (app: FastifyInstance) => void): Promise<TestApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'spotter-test-'));
   const config = loadConfig({}, { dataDir: dir, logLevel: 'silent', intraOpThreads: 2, ...overrides });
   const runtime = await bootstrap(config, { logger: pino({ level: 'silent' }) });
   const app = await buildApp(runtime);
+  beforeReady?.(app);
   await app.ready();
   return {
     app,
