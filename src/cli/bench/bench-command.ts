@@ -61,7 +61,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchArgs {
     .option('--photos <dir>', 'folder of photos', join(ROOT, 'test', 'fixtures', 'photos'))
     .option('--index-sizes <list>', 'index entry counts (default 100000,1000000; quick 10000)', numberList('--index-sizes'))
     .option('--index-dims <list>', 'index vector dimensions (default 128,512)', numberList('--index-dims'))
-    .option('--index-large', 'include 1M x 512-D in the default index sizes (about 25 minutes on 2 cores)', false)
+    .option('--index-large', 'include 1M x 512-D in the default index sizes (about 30 minutes on 2 cores)', false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse(argv, { from: 'user' });
