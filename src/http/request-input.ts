@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import { parseDecimal } from '../core/decimal.js';
 import type { Box } from '../core/types.js';
 import { decodeBase64Image } from '../imaging/decode.js';
 
@@ -22,15 +23,38 @@ export function imageBytes(value: unknown, limits: InputLimits): Buffer {
   throw new AppError('BAD_REQUEST', "'image' must be a file part or a base64 string");
 }
 
-// Control characters other than ordinary spaces make labels unprintable and unsearchable.
+// Control characters (C0, DEL and C1) other than ordinary spaces make labels unprintable and
+// unsearchable.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function validLabel(value: unknown, maxLength: number): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw new AppError('INVALID_LABEL', 'label must be a non-empty string');
+  // A lone surrogate cannot be stored as UTF-8 (it would come back as U+FFFD) nor sent in a URL.
+  if (LONE_SURROGATE.test(value)) throw new AppError('INVALID_LABEL', 'label is not well-formed Unicode (a lone surrogate)');
   if ([...value].length > maxLength) throw new AppError('INVALID_LABEL', `label is longer than ${maxLength} characters`);
   if (CONTROL.test(value)) throw new AppError('INVALID_LABEL', 'label must not contain control characters');
   return value.normalize('NFC');
+}
+
+/**
+ * Deepest nesting of objects and arrays accepted in metadata. Metadata is a flat record in
+ * practice; the bound keeps every later JSON.stringify and response serialisation far from the
+ * stack limit (16 KB of brackets would otherwise nest 8,000 deep).
+ */
+export const MAX_METADATA_DEPTH = 32;
+
+/** Whether `value` nests objects and arrays deeper than `limit` (iterative: no recursion to overflow). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 export function validMetadata(value: unknown, maxBytes: number): Record<string, unknown> | null {
@@ -44,6 +68,7 @@ export function validMetadata(value: unknown, maxBytes: number): Record<string, 
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('INVALID_METADATA', 'metadata must be a JSON object');
+  if (nestsDeeperThan(parsed, MAX_METADATA_DEPTH)) throw new AppError('INVALID_METADATA', `metadata nests objects and arrays more than ${MAX_METADATA_DEPTH} deep`);
   if (Buffer.byteLength(JSON.stringify(parsed)) > maxBytes) throw new AppError('INVALID_METADATA', `metadata is larger than ${maxBytes} bytes`);
   return parsed as Record<string, unknown>;
 }
@@ -55,7 +80,7 @@ export function validBox(value: unknown): Box | undefined {
   if (typeof value === 'string') {
     const text = value.trim();
     try {
-      parts = text.startsWith('[') ? JSON.parse(text) : text.split(',').map((s) => Number(s.trim()));
+      parts = text.startsWith('[') ? JSON.parse(text) : text.split(',').map(parseDecimal);
     } catch {
       throw new AppError('INVALID_BOX', 'box is not [x1, y1, x2, y2]');
     }

@@ -1,12 +1,19 @@
 import { z } from 'zod';
+import { parseDecimal } from '../core/decimal.js';
 import type { PackDefaults } from '../core/types.js';
+
+/**
+ * A number from JSON as it is, or from the text of a multipart field or query string. Anything
+ * else (null, false, "", [], an object) is refused, where z.coerce would quietly read it as 0.
+ */
+const numeric = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' ? parseDecimal(v) : v), schema);
 
 /** Overrides a gallery or a request may make to its pack's defaults. */
 export const recognitionOverridesSchema = z.object({
-  threshold: z.coerce.number().min(-1).max(1).optional().describe('Minimum cosine similarity for a label'),
-  topK: z.coerce.number().int().min(1).max(100).optional().describe('Matches returned per object'),
-  maxObjects: z.coerce.number().int().min(1).max(100).optional().describe('Most objects per image'),
-  minScore: z.coerce.number().min(0).max(1).optional().describe('Minimum detector score'),
+  threshold: numeric(z.number().min(-1).max(1)).optional().describe('Minimum cosine similarity for a label'),
+  topK: numeric(z.number().int().min(1).max(100)).optional().describe('Matches returned per object'),
+  maxObjects: numeric(z.number().int().min(1).max(100)).optional().describe('Most objects per image'),
+  minScore: numeric(z.number().min(0).max(1)).optional().describe('Minimum detector score'),
   vote: z
     .union([z.boolean(), z.enum(['true', 'false'])])
     .transform((v) => v === true || v === 'true')
@@ -21,8 +28,8 @@ export const recognitionOverridesSchema = z.object({
     .enum(['detections', 'proposals'])
     .optional()
     .describe("'detections': the detected boxes are the objects; 'proposals': the best gated boxes plus the whole image are searched and the best matches kept"),
-  proposals: z.coerce.number().int().min(0).max(20).optional().describe("'proposals': most detected boxes searched besides the whole image"),
-  proposalMinArea: z.coerce.number().min(0).max(1).optional().describe("'proposals': smallest box searched, as a fraction of the image area"),
+  proposals: numeric(z.number().int().min(0).max(20)).optional().describe("'proposals': most detected boxes searched besides the whole image"),
+  proposalMinArea: numeric(z.number().min(0).max(1)).optional().describe("'proposals': smallest box searched, as a fraction of the image area"),
   verify: z
     .union([z.boolean(), z.enum(['true', 'false'])])
     .transform((v) => v === true || v === 'true')
