@@ -23,13 +23,23 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // Requests get the shutdown timeout to finish. Then the connections still open (a client
+    // still sending, a request still waiting) are closed, and the store is closed in order all
+    // the same: what was acknowledged is already in the database, and the snapshots are written.
+    // Only if that too takes another timeout does the process exit without it.
+    const cut = setTimeout(() => {
+      logger.warn('requests did not finish within the shutdown timeout; closing their connections');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, 2 * config.shutdownTimeoutMs);
+    cut.unref();
     force.unref();
     try {
       await app.close();
+      clearTimeout(cut);
       await runtime.dispose();
       logger.info('stopped');
       process.exit(0);

@@ -36,6 +36,9 @@ export const configSchema = z.object({
   hnswEfConstruction: int(8, 4096).default(200),
   hnswEf: int(8, 4096).default(96),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
+  // 2 minutes: the largest body (32 MiB) at about 2 Mbit/s; a client that sends slower, or stops
+  // sending, is cut off rather than holding a connection and its buffers.
+  requestTimeoutMs: int(1000, 3_600_000).default(120_000),
   docs: bool.default(true),
   allowDownloads: bool.default(false),
   verifier: z.enum(['orb', 'off']).default('orb'),
@@ -70,6 +73,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   hnswEfConstruction: 'SPOTTER_HNSW_EF_CONSTRUCTION',
   hnswEf: 'SPOTTER_HNSW_EF',
   shutdownTimeoutMs: 'SPOTTER_SHUTDOWN_TIMEOUT_MS',
+  requestTimeoutMs: 'SPOTTER_REQUEST_TIMEOUT_MS',
   docs: 'SPOTTER_DOCS',
   allowDownloads: 'SPOTTER_ALLOW_DOWNLOADS',
   verifier: 'SPOTTER_VERIFIER',

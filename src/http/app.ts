@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { AppError } from '../core/app-error.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
-import { registerErrorHandler } from './error-handler.js';
+import { clientError, frameworkError, registerErrorHandler } from './error-handler.js';
 import { Metrics } from './metrics.js';
 import { entryRoutes } from './routes/entry-routes.js';
 import { galleryRoutes } from './routes/gallery-routes.js';
@@ -24,6 +24,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // fastify's own answer while closing has no `code`; the onRequest hook below answers instead.
     return503OnClosing: false,
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    // A request must arrive in full within this time; Node checks its connections for it every
+    // quarter of the timeout (by default every 30 s). Its headers get at most 60 s (Node's
+    // default): Node swaps the two timeouts when the headers' is the longer one.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
+    // Labels are path parameters (DELETE .../labels/{label}): room for the longest label with every
+    // character percent-encoded (4 UTF-8 bytes, 12 characters), where fastify's default is 100.
+    routerOptions: { maxParamLength: Math.max(100, config.maxLabelLength * 12) },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -46,13 +59,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerAuth(app, config.apiKey);
 
+  const fieldSize = config.maxMetadataBytes + config.maxLabelLength * 4 + 1024;
   await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
+    // The parts as objects, turned into plain values by the hook below (as 'keyValues' would),
+    // so that a text field cut at `fieldSize` can be refused instead of passed on truncated.
+    attachFieldsToBody: true,
     // Every file part becomes a Buffer, whatever its declared type (a text/plain part included).
     onFile: async (part: MultipartFile) => {
       (part as MultipartFile & { value: unknown }).value = await part.toBuffer();
     },
-    limits: { fileSize: config.maxImageBytes, files: 1, fields: 20, parts: 21, fieldSize: config.maxMetadataBytes + config.maxLabelLength * 4 + 1024 },
+    limits: { fileSize: config.maxImageBytes, files: 1, fields: 20, parts: 21, fieldSize },
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.isMultipart()) request.body = multipartValues(request.body, fieldSize);
   });
 
   await app.register(fastifySwagger, {
@@ -82,4 +101,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await recognitionRoutes(scope, deps, (route, timings) => metrics.observeStages(route, timings));
   });
   return app;
+}
+
+/** A multipart part as @fastify/multipart attaches it to the body. */
+interface AttachedPart {
+  type: 'field' | 'file';
+  value?: unknown;
+  valueTruncated?: boolean;
+}
+
+/**
+ * Each part's value (a field's text or parsed JSON, a file's bytes), a list for a repeated name;
+ * a text field longer than `fieldSize` is refused with 413 rather than passed on cut short.
+ */
+function multipartValues(body: unknown, fieldSize: number): Record<string, unknown> {
+  const valueOf = (name: string, part: AttachedPart): unknown => {
+    if (part.type === 'field' && part.valueTruncated) {
+      const hint = name === 'image' ? '; send the image as a file part' : '';
+      throw new AppError('PAYLOAD_TOO_LARGE', `the multipart field '${name}' is longer than ${fieldSize} bytes${hint}`);
+    }
+    return part.value;
+  };
+  const values: Record<string, unknown> = {};
+  for (const [name, part] of Object.entries((body ?? {}) as Record<string, AttachedPart | AttachedPart[]>)) {
+    values[name] = Array.isArray(part) ? part.map((p) => valueOf(name, p)) : valueOf(name, part);
+  }
+  return values;
 }

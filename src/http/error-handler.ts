@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/app-error.js';
@@ -26,8 +27,8 @@ export interface ErrorBody {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
@@ -50,6 +51,35 @@ function toAppError(err: FastifyError | Error): AppError {
   if (status !== undefined && status >= 400 && status < 500) return new AppError('BAD_REQUEST', err.message, { cause: err });
   if (/multipart|boundary|unexpected end of form/i.test(err.message)) return new AppError('BAD_REQUEST', `malformed multipart body: ${err.message}`, { cause: err });
   return new AppError('INTERNAL', 'internal error', { cause: err });
+}
+
+/**
+ * Errors of the router before any route runs (fastify's `frameworkErrors`): a path that is not
+ * valid percent-encoding, or a path parameter longer than the router's limit.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  request.log.info({ code: error.code, msg: error.message }, 'request rejected');
+  return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+}
+
+/**
+ * Requests that Node's HTTP parser refuses before fastify sees them (fastify's
+ * `clientErrorHandler`), answered in the same shape: not received in full in time, headers too
+ * large, or not HTTP at all (e.g. a Content-Length next to chunked encoding).
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? errorBody('REQUEST_TIMEOUT', 'the request was not received in full within the request timeout')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? errorBody('HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts')
+        : errorBody('BAD_REQUEST', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`);
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${body.statusCode} ${body.error}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+  }
+  socket.destroy(err);
 }
 
 /** The one error handler: stable codes, fastify's shape, and no internals for 5xx. */

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,57 @@ describe('server process', () => {
     expect((await waitForExit(server.child)).code).toBe(0);
   });
 
+  it('answers a client that stops sending with 408 REQUEST_TIMEOUT, and headers too large or malformed HTTP in its own shape', async () => {
+    server = await startServer({ SPOTTER_DATA_DIR: dataDir, SPOTTER_REQUEST_TIMEOUT_MS: '1000' });
+    const slow = await exchange(server.url, 'POST /v1/detect?pack=face HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"image":');
+    expect(slow.status).toBe(408);
+    expect(slow.body.code).toBe('REQUEST_TIMEOUT');
+    const big = await exchange(server.url, `GET /healthz HTTP/1.1\r\nHost: x\r\nx-api-key: ${'k'.repeat(20_000)}\r\n\r\n`);
+    expect(big.status).toBe(431);
+    expect(big.body.code).toBe('HEADERS_TOO_LARGE');
+    const smuggled = await exchange(server.url, 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    expect(smuggled.status).toBe(400);
+    expect(smuggled.body.code).toBe('BAD_REQUEST');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect((await waitForExit(server.child)).code).toBe(0);
+  });
+
+  it('closes a connection that is still sending when the shutdown timeout passes, and still stops in order', async () => {
+    server = await startServer({ SPOTTER_DATA_DIR: dataDir, SPOTTER_SHUTDOWN_TIMEOUT_MS: '500', LOG_LEVEL: 'info' });
+    const stuck = exchange(server.url, 'POST /v1/detect?pack=face HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"image":');
+    await new Promise((r) => setTimeout(r, 200));
+    server.child.kill('SIGTERM');
+    expect((await waitForExit(server.child)).code).toBe(0);
+    await stuck;
+    expect(server.output()).toContain('closing their connections');
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+
   it('refuses to start with an invalid setting, naming it', async () => {
     await expect(startServer({ SPOTTER_DATA_DIR: dataDir, PORT: 'eighty' }, 10_000)).rejects.toThrow(/port \(PORT\)/);
   });
 });
+
+/** Writes raw bytes to the server and reads until it closes the connection: status and JSON body. */
+function exchange(url: string, raw: string): Promise<{ status: number; body: { code?: string } }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(raw));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', () => {
+      // the server may reset after answering; what arrived is judged below
+    });
+    socket.on('close', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      const json = text.slice(text.indexOf('\r\n\r\n') + 4);
+      try {
+        resolve({ status, body: status ? (JSON.parse(json) as { code?: string }) : {} });
+      } catch (error) {
+        reject(new Error(`not JSON after the headers: ${text.slice(0, 300)}`, { cause: error }));
+      }
+    });
+  });
+}
