@@ -62,6 +62,15 @@ const HTTP_CASES: Case[] = [
   { name: 'limit too large', status: 400, code: 'BAD_REQUEST', request: () => ({ url: `${enrol}?limit=100000`, headers: auth }) },
   { name: 'unknown label', status: 404, code: 'LABEL_NOT_FOUND', request: () => ({ method: 'DELETE', url: '/v1/galleries/people/labels/nobody', headers: auth }) },
   { name: 'unknown route', status: 404, code: 'NOT_FOUND', request: () => ({ url: '/v2/anything', headers: auth }) },
+  { name: 'path not valid percent-encoded UTF-8', status: 400, code: 'BAD_REQUEST', request: () => ({ url: '/v1/galleries/%FF', headers: auth }) },
+  { name: 'unknown label as long as labels may be, percent-encoded', status: 404, code: 'LABEL_NOT_FOUND', request: () => ({ method: 'DELETE', url: `/v1/galleries/people/labels/${encodeURIComponent('\u{1F600}'.repeat(200))}`, headers: auth }) },
+  { name: 'base64 image in a multipart text field', status: 413, code: 'PAYLOAD_TOO_LARGE', request: () => form(recognize, { image: b64 }) },
+  { name: 'threshold null', status: 400, code: 'BAD_REQUEST', request: () => json(recognize, { image: b64, threshold: null }) },
+  { name: 'topK false', status: 400, code: 'BAD_REQUEST', request: () => json(recognize, { image: b64, topK: false }) },
+  { name: 'label with a lone surrogate', status: 400, code: 'INVALID_LABEL', request: () => json(enrol, { image: b64, label: 'a\ud800b' }) },
+  { name: 'label with a C1 control character', status: 400, code: 'INVALID_LABEL', request: () => json(enrol, { image: b64, label: 'a\u009bb' }) },
+  { name: 'metadata nested 5000 deep', status: 400, code: 'INVALID_METADATA', request: () => ({ ...json(enrol, {}), payload: `{"image":"${b64}","label":"a","metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`, headers: { ...auth, 'content-type': 'application/json' } }) },
+  { name: 'box with an empty coordinate', status: 400, code: 'INVALID_BOX', request: () => form(enrol, { label: 'a', box: '1,,300,400' }, png) },
 ];
 
 describe('bad input gets a clear 4xx with a stable code', () => {
