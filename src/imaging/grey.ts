@@ -11,7 +11,10 @@ export interface GreyImage {
 /**
  * Luma of an RGB image for local-feature matching, shrunk so its longer side is at most `maxSide`
  * (corner detectors gain little from more pixels and their cost grows with them). `scale` maps
- * grey pixels back to the source: source = grey * scale.
+ * grey pixels back to the source: source = grey * scale. Every side keeps at least 1 px, as sharp
+ * never shrinks an axis below one pixel: a strip such as 16384x16 comes out 640x1, shrunk less
+ * across than along, so there `scale` holds for x only; no features are found in so thin an
+ * image anyway (see LocalFeatureVerifier.minSide).
  */
 export async function toGrey(image: RgbImage, maxSide: number): Promise<GreyImage & { scale: number }> {
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })

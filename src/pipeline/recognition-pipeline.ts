@@ -1,7 +1,7 @@
 import { AppError } from '../core/app-error.js';
 import type { Box, Detection, Pack, RgbImage } from '../core/types.js';
 import { cropImage } from '../imaging/crop.js';
-import { decodeImage, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
+import { decodeImage, DEFAULT_DECODE_LIMITS, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
 import { decide } from './decision.js';
 import type { InferenceLimiter } from './inference-limiter.js';
 import type { DetectedObject, EntrySink, GalleryRef, ImageResult, LocalFeatures, RecognizedObject, VectorIndex } from './pipeline-types.js';
@@ -129,7 +129,7 @@ export class RecognitionPipeline {
     const { subject, vector, features } = await this.deps.limiter.admit(async () => {
       const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
       const { subject, crop, vector } = await this.deps.limiter.run(async () => {
-        const subject = input.box ? givenBox(input.box, image) : await this.bestSubject(pack, image, options, timer);
+        const subject = input.box ? givenBox(input.box, image, this.deps.limits) : await this.bestSubject(pack, image, options, timer);
         const [crop] = await this.cropBoxes(image, [subject], timer);
         const [vector] = await timer.time('embed', () => pack.embedder.embed([crop!]));
         return { subject, crop: crop!, vector: vector! };
@@ -162,7 +162,7 @@ export class RecognitionPipeline {
     const timer = new StageTimer();
     const image = await decodeImage(bytes, this.deps.limits);
     const stage = options.verify ? this.deps.verification : undefined;
-    const subject = await this.deps.limiter.run(async () => (box ? givenBox(box, image) : this.bestSubject(pack, image, options, timer)));
+    const subject = await this.deps.limiter.run(async () => (box ? givenBox(box, image, this.deps.limits) : this.bestSubject(pack, image, options, timer)));
     const crop = await cropImage(image, subject.box);
     const features = stage ? await subjectFeatures(stage, crop) : undefined;
     return { crop, box: roundBox(subject.box), score: subject.score, ...(features ? { localFeatures: features } : {}) };
@@ -205,10 +205,19 @@ export class RecognitionPipeline {
   }
 }
 
-function givenBox(box: Box, image: RgbImage): Detection {
+/**
+ * A caller's box: inside the image, and no smaller than a whole image may be (the decoder's
+ * shortest side), since its crop is scaled up for the models just as such an image would be.
+ */
+function givenBox(box: Box, image: RgbImage, limits: DecodeLimits): Detection {
   const [x1, y1, x2, y2] = box;
-  if (!(x1 >= 0 && y1 >= 0 && x2 <= image.width && y2 <= image.height && x2 - x1 >= 1 && y2 - y1 >= 1)) {
+  if (!(x1 >= 0 && y1 >= 0 && x2 <= image.width && y2 <= image.height && x2 > x1 && y2 > y1)) {
     throw new AppError('INVALID_BOX', `box [${box.join(', ')}] is not inside the ${image.width}x${image.height} image with x1 < x2 and y1 < y2`);
+  }
+  const minDimension = limits.minDimension ?? DEFAULT_DECODE_LIMITS.minDimension;
+  if (Math.min(x2 - x1, y2 - y1) < minDimension) {
+    const [, , width, height] = roundBox([0, 0, x2 - x1, y2 - y1]);
+    throw new AppError('IMAGE_TOO_SMALL', `box [${box.join(', ')}] is ${width}x${height}, a side is shorter than ${minDimension}`);
   }
   return { box, score: 1 };
 }

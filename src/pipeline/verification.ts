@@ -23,6 +23,11 @@ export interface GeometricMatch {
 /** Local features and their matching; the implementation lives outside the pipeline. */
 export interface LocalFeatureVerifier {
   readonly id: string;
+  /**
+   * Shortest side of a grey image the verifier can find features in (default 1). A subject whose
+   * grey image is thinner is enrolled without features, and such a query is not checked.
+   */
+  readonly minSide?: number;
   /** Serialised local features of a grey image (what the store keeps per entry). */
   extract(image: GreyImage): Promise<Uint8Array>;
   match(query: Uint8Array, candidate: Uint8Array): Promise<GeometricMatch>;
@@ -54,13 +59,19 @@ export interface VerificationStage {
 
 const DEFAULTS = { minInliers: 15, candidates: 5, maxSide: 640 };
 
+/** Whether the verifier can find features in a grey image of this size. */
+const featureful = (stage: VerificationStage, grey: GreyImage): boolean => Math.min(grey.width, grey.height) >= (stage.verifier.minSide ?? 1);
+
 /**
  * Features of an enrolled subject (its crop), taken before the entry is stored: they are written
  * in the entry's own transaction, so an acknowledged entry always has them and a failure stores
- * nothing.
+ * nothing. The exception is a crop too small or too thin for the verifier (a 16384x16 strip is
+ * 640x1 in grey): there are none to take, so its entry is stored without features and matched
+ * by embedding alone, as an entry enrolled with `verify` off is.
  */
-export async function subjectFeatures(stage: VerificationStage, crop: RgbImage): Promise<LocalFeatures> {
-  return { verifier: stage.verifier.id, data: await stage.verifier.extract(await toGrey(crop, stage.maxSide ?? DEFAULTS.maxSide)) };
+export async function subjectFeatures(stage: VerificationStage, crop: RgbImage): Promise<LocalFeatures | undefined> {
+  const grey = await toGrey(crop, stage.maxSide ?? DEFAULTS.maxSide);
+  return featureful(stage, grey) ? { verifier: stage.verifier.id, data: await stage.verifier.extract(grey) } : undefined;
 }
 
 /**
@@ -122,6 +133,8 @@ export async function verifyObjects(
   const candidates = candidatesOf(decided, gallery, stage);
   if (candidates.length === 0) return selected;
   const grey = await toGrey(image, stage.maxSide ?? DEFAULTS.maxSide);
+  // A query with no features to find can confirm no candidate.
+  if (!featureful(stage, grey)) return selected;
   const query = await stage.verifier.extract(grey);
   // All candidates are asked at once: a verifier with more than one thread matches them side by side.
   const results = await Promise.all(candidates.map((candidate) => stage.verifier.match(query, candidate.features)));

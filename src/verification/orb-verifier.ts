@@ -25,11 +25,22 @@ export interface OrbOptions {
   threads?: number;
 }
 
+/**
+ * ORB (OpenCV's defaults for all but the keypoint count, as the worker makes it) keeps no keypoint
+ * closer than its edge threshold, 31 px, to a border of any pyramid level, so a grey image with a
+ * side under 2 x 31 + 1 px has none to find (measured: 640x62 none, 640x63 a few). A side of 1 px
+ * even fails inside OpenCV, whose pyramid shrinks it to nothing.
+ */
+const ORB_MIN_SIDE = 2 * 31 + 1;
+
 export class OrbVerifier {
   /** Names the parameters, since features stored with one setting are not comparable with another's. */
   readonly id: string;
+  /** Shortest side of a grey image ORB can find keypoints in; smaller images get an empty record. */
+  readonly minSide = ORB_MIN_SIDE;
   /** Each worker with its calls in flight; a worker's thread starts on its first call. */
   private readonly workers: { worker: OrbWorker; busy: number }[];
+  private disposed = false;
 
   constructor(options: OrbOptions = {}) {
     const parameters = { features: options.features ?? 1000, ratio: options.ratio ?? 0.75, ransacPixels: options.ransacPixels ?? 5 };
@@ -60,6 +71,11 @@ export class OrbVerifier {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || image.data.length !== width * height) {
       throw new Error(`orb verifier: a ${width}x${height} grey image needs ${width * height} bytes, got ${image.data.length}`);
     }
+    // No keypoints to find: answered here, as OpenCV would fail on a side of 1 px.
+    if (Math.min(width, height) < this.minSide) {
+      if (this.disposed) throw new Error('orb verifier: used after dispose()');
+      return encodeFeatures({ count: 0, width, height, points: new Float32Array(0), descriptors: new Uint8Array(0) });
+    }
     // A copy of exactly the pixels moves to the worker: the caller keeps its image, and a view
     // into a larger buffer does not drag that whole buffer along.
     const data = image.data.slice();
@@ -78,6 +94,7 @@ export class OrbVerifier {
 
   /** Stops the worker threads; safe to call twice. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     await Promise.all(this.workers.map(({ worker }) => worker.dispose()));
   }
 }

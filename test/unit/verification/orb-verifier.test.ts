@@ -116,6 +116,22 @@ describe('OrbVerifier', () => {
     expect(inliers).toBeGreaterThanOrEqual(15);
   });
 
+  it('finds no keypoints in an image under its minimum side, thin ones included, and keeps serving', async () => {
+    expect(verifier.minSide).toBe(63);
+    // Strips of a textured photo. ORB's border of 31 px leaves no keypoint in one 62 px high; one
+    // 1 px high used to fail inside OpenCV ('inv_scale_x > 0' in resize).
+    const scene = images['box_in_scene.png']!;
+    const strip = (width: number, height: number): GreyImage => ({ data: scene.data.slice(0, width * height), width, height });
+    for (const image of [strip(512, 1), strip(1, 384), strip(1, 1), strip(2, 2), strip(512, 62)]) {
+      const f = decodeFeatures(await verifier.extract(image));
+      expect([f.count, f.width, f.height]).toEqual([0, image.width, image.height]);
+      expect((await verifier.match(features['box_in_scene.png']!, encodeFeatures(f))).inliers).toBe(0);
+    }
+    expect(decodeFeatures(await verifier.extract(strip(512, 100))).count).toBeGreaterThan(0);
+    const { inliers } = await verifier.match(features['box_in_scene.png']!, features['box.png']!);
+    expect(inliers).toBeGreaterThanOrEqual(15);
+  });
+
   it('keeps the event loop free while it matches', async () => {
     const query = features['box_in_scene.png']!;
     const { gap, elapsed } = await largestTickGap(async () => {
@@ -183,6 +199,7 @@ describe('OrbVerifier.dispose', () => {
     await verifier.dispose();
     await failed;
     await expect(verifier.extract(image)).rejects.toThrow(/after dispose/);
+    await expect(verifier.extract({ data: new Uint8Array(1), width: 1, height: 1 })).rejects.toThrow(/after dispose/);
     await expect(verifier.init()).rejects.toThrow(/after dispose/);
   });
 
