@@ -30,10 +30,14 @@ export const galleryResponse = z.object({
   pack: z.string(),
   embedder: z.object({ embedderId: z.string(), dimension: z.number(), metric: z.string() }),
   settings: z.record(z.string(), z.unknown()),
-  effective: z.object({
-    threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean(),
-    subjects: z.string().optional(), proposals: z.number().optional(), proposalMinArea: z.number().optional(), verify: z.boolean().optional(),
-  }),
+  packLoaded: z.boolean().describe('whether the gallery\'s pack is loaded (SPOTTER_PACKS); if not, the gallery cannot be searched or enrolled into'),
+  effective: z
+    .object({
+      threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean(),
+      subjects: z.string().optional(), proposals: z.number().optional(), proposalMinArea: z.number().optional(), verify: z.boolean().optional(),
+    })
+    .nullable()
+    .describe('pack defaults < gallery settings; null while the pack is not loaded'),
   entryCount: z.number(),
   labelCount: z.number(),
   localFeatureCount: z.number().describe('entries enrolled with local features, which verification (verify: true) can check'),

@@ -29,6 +29,11 @@ export interface EnrolInput {
 export class RecognitionPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
+  /** The pack of this name if it is loaded (SPOTTER_PACKS). */
+  loadedPack(name: string): Pack | undefined {
+    return this.deps.packs.get(name);
+  }
+
   pack(name: string): Pack {
     const pack = this.deps.packs.get(name);
     if (!pack) throw new AppError('PACK_NOT_FOUND', `no model pack named '${name}' is loaded (loaded: ${[...this.deps.packs.keys()].join(', ')})`);

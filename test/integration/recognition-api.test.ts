@@ -98,6 +98,25 @@ describe('recognition API (face pack)', () => {
     expect(result.objects[0].label).toBe('Commander Collins');
   });
 
+  it('lists a gallery whose pack is not loaded, without effective settings, and refuses to search it', async () => {
+    const dataDir = t.dataDir;
+    await t.close({ keepData: true });
+    t = await startTestApp({ packs: 'objects', defaultPack: 'objects' }, dataDir);
+    try {
+      const list = await t.app.inject({ url: '/v1/galleries' });
+      expect(list.statusCode, list.body).toBe(200);
+      expect(list.json().galleries).toContainEqual(expect.objectContaining({ name: 'people', pack: 'face', packLoaded: false, effective: null, entryCount: 1 }));
+      expect((await t.app.inject({ url: '/v1/galleries/people' })).json()).toMatchObject({ packLoaded: false, effective: null });
+      const search = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/recognize', payload: { image: variants.cropped!.toString('base64') } });
+      expect(search.statusCode).toBe(404);
+      expect(search.json().code).toBe('PACK_NOT_FOUND');
+    } finally {
+      await t.close({ keepData: true });
+      t = await startTestApp({}, dataDir);
+    }
+    expect((await t.app.inject({ url: '/v1/galleries/people' })).json()).toMatchObject({ packLoaded: true, effective: { topK: expect.any(Number) } });
+  });
+
   it('forgets a deleted entry', async () => {
     const del = await t.app.inject({ method: 'DELETE', url: `/v1/galleries/people/entries/${entryId}` });
     expect(del.statusCode).toBe(204);

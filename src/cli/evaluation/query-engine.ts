@@ -102,6 +102,7 @@ export class HttpQueryEngine implements QueryEngine {
   async load(gallery: string): Promise<GalleryView> {
     const info = await this.client.getGallery(gallery);
     if (!info) throw new CliError(`no gallery named "${gallery}" at ${this.where}`);
+    if (!info.effective) throw new CliError(`gallery "${gallery}" at ${this.where} uses pack "${info.pack}", which the service does not load (SPOTTER_PACKS)`);
     this.name = gallery;
     const entries = new Map<string, EntryInfo>();
     for await (const e of this.client.entries(gallery)) entries.set(e.id, { id: e.id, label: e.label, imageSha256: e.imageSha256, box: e.box, source: sourceOf(e.metadata) });

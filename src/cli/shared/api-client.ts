@@ -20,7 +20,8 @@ export interface ApiGallery {
   embedder: { embedderId: string; dimension: number; metric: string };
   entryCount: number;
   labelCount: number;
-  effective: { threshold: number; topK: number };
+  /** null while the gallery's pack is not loaded by the service. */
+  effective: { threshold: number; topK: number } | null;
 }
 
 export interface ApiEntry {

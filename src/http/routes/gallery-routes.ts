@@ -9,9 +9,11 @@ import { createGalleryBody, errorResponse, galleryParams, galleryResponse, patch
 export async function galleryRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['galleries'];
+  // A gallery whose pack is not loaded (left out of SPOTTER_PACKS) is still listed and can be
+  // read, edited or deleted; it has no effective settings until its pack is loaded again.
   const view = (g: GalleryInfo) => {
-    const pack = deps.pipeline.pack(g.pack);
-    return { ...g, effective: resolveOptions(pack.defaults, g.settings as RecognitionOverrides) };
+    const pack = deps.pipeline.loadedPack(g.pack);
+    return { ...g, packLoaded: pack !== undefined, effective: pack ? resolveOptions(pack.defaults, g.settings as RecognitionOverrides) : null };
   };
 
   r.post('/v1/galleries', {
