@@ -106,10 +106,16 @@ export function openStore(options: GalleryStoreOptions, logger: GalleryLogger): 
   }
 }
 
-/** Temp files of interrupted snapshots, and snapshots of galleries that no longer exist. */
+/**
+ * Temp files of interrupted snapshots (`<name>.hnsw.tmp-<pid>-<time>`, see snapshot-file.ts), and
+ * snapshots of galleries that no longer exist. A temp file is told by its whole suffix: a gallery
+ * may itself be named e.g. `a.hnsw.tmp-1`, and its snapshot (ending in .hnsw) must stay.
+ */
+const SNAPSHOT_TEMP = /\.hnsw\.tmp-\d+-\d+$/;
+
 function removeStrayFiles(dir: string, expected: Set<string>): void {
   for (const file of readdirSync(dir)) {
-    if (file.includes('.hnsw.tmp-') || (file.endsWith('.hnsw') && !expected.has(file))) {
+    if (SNAPSHOT_TEMP.test(file) || (file.endsWith('.hnsw') && !expected.has(file))) {
       rmSync(join(dir, file), { force: true });
     }
   }

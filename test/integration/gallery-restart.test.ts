@@ -263,6 +263,20 @@ describe('gallery store across restarts', () => {
     expect(readdirSync(join(temp.dir, 'indexes')).filter((f) => f !== 'g.hnsw')).toEqual([]);
   });
 
+  it('keeps the snapshot of a gallery whose name looks like a temp file', async () => {
+    const name = 'a.hnsw.tmp-1';
+    const first = await start();
+    first.store.createGallery({ name, pack: 'face', embedder: binding(DIM) });
+    const vector = unitVector(DIM, random);
+    const entry = first.store.addEntry(name, { label: 'x', box: box(0), imageSha256: sha(0), vector });
+    first.store.snapshot(name);
+    crash();
+    const second = await start();
+    expect(readdirSync(join(temp.dir, 'indexes'))).toContain(`${name}.hnsw`);
+    expect(second.log.some((m) => m.includes('rebuilt'))).toBe(false);
+    expect(second.store.search(name, vector, 1)[0]?.entryId).toBe(entry.id);
+  });
+
   it('refuses a second store on a folder that is in use', async () => {
     await start();
     const second = new GalleryStore({ dataDir: temp.dir });
