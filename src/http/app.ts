@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { AppError } from '../core/app-error.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
-import { clientError, frameworkError, registerErrorHandler } from './error-handler.js';
+import { clientError, frameworkErrors, registerErrorHandler, type ErrorCounter } from './error-handler.js';
 import { Metrics } from './metrics.js';
 import { entryRoutes } from './routes/entry-routes.js';
 import { galleryRoutes } from './routes/gallery-routes.js';
@@ -17,6 +17,11 @@ import { recognitionRoutes } from './routes/recognition-routes.js';
 /** Builds the whole HTTP app without listening, so tests can inject requests or bind a port. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const metrics = new Metrics({
+    galleries: () => deps.galleries.listGalleries(),
+    queue: () => ({ inFlight: deps.limiter.inFlight, queued: deps.limiter.queued }),
+  });
+  const count: ErrorCounter = (code) => metrics.rejected.inc({ code });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.maxBodyBytes,
@@ -24,7 +29,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // fastify's own answer while closing has no `code`; the onRequest hook below answers instead.
     return503OnClosing: false,
-    frameworkErrors: frameworkError,
+    frameworkErrors: frameworkErrors(count),
     clientErrorHandler: clientError,
     // A request must arrive in full within this time; Node checks its connections for it every
     // quarter of the timeout (by default every 30 s). Its headers get at most 60 s (Node's
@@ -42,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   // Only JSON and multipart carry requests; anything else is a 415.
   app.removeContentTypeParser('text/plain');
-  registerErrorHandler(app);
+  registerErrorHandler(app, count);
   // While closing, a request that still arrives on an open keep-alive connection is refused with
   // 503 NOT_READY (before auth, so whatever its key), and every answer, including those to
   // requests in flight, ends its connection, so that close() does not wait on clients that hold
@@ -85,14 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.docs) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const metrics = new Metrics({
-    galleries: () => deps.galleries.listGalleries(),
-    queue: () => ({ inFlight: deps.limiter.inFlight, queued: deps.limiter.queued }),
-  });
   metrics.register(app);
-  app.addHook('onError', async (_request, _reply, err) => {
-    metrics.rejected.inc({ code: (err as { code?: string }).code ?? 'INTERNAL' });
-  });
 
   await app.register(async (scope) => {
     await healthRoutes(scope, deps);

@@ -53,13 +53,19 @@ function toAppError(err: FastifyError | Error): AppError {
   return new AppError('INTERNAL', 'internal error', { cause: err });
 }
 
+/** Told the code of every error answer (e.g. to count them); 'CLIENT_CLOSED' when no one was left to answer. */
+export type ErrorCounter = (code: ErrorCode | 'CLIENT_CLOSED') => void;
+
 /**
  * Errors of the router before any route runs (fastify's `frameworkErrors`): a path that is not
  * valid percent-encoding, or a path parameter longer than the router's limit.
  */
-export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  request.log.info({ code: error.code, msg: error.message }, 'request rejected');
-  return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+export function frameworkErrors(count: ErrorCounter) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    request.log.info({ code: error.code, reason: error.message }, 'request rejected');
+    count('BAD_REQUEST');
+    return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+  };
 }
 
 /**
@@ -82,14 +88,24 @@ export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(err);
 }
 
-/** The one error handler: stable codes, fastify's shape, and no internals for 5xx. */
-export function registerErrorHandler(app: FastifyInstance): void {
+/**
+ * The one error handler: stable codes, fastify's shape, and no internals for 5xx. A request whose
+ * client has gone (an upload cut off midway) is not the service's failure: it is logged at info
+ * and counted as CLIENT_CLOSED.
+ */
+export function registerErrorHandler(app: FastifyInstance, count: ErrorCounter): void {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (request.raw.destroyed && !request.raw.complete) {
+      request.log.info({ reason: err.message }, 'client closed the connection before the request was complete');
+      count('CLIENT_CLOSED');
+      return reply.code(400).send(errorBody('BAD_REQUEST', 'the request was not received in full'));
+    }
     const appError = toAppError(err);
+    count(appError.code);
     if (appError.statusCode >= 500 && appError.code !== 'OVERLOADED' && appError.code !== 'NOT_READY') {
       request.log.error({ err }, 'request failed');
     } else {
-      request.log.info({ code: appError.code, msg: appError.message }, 'request rejected');
+      request.log.info({ code: appError.code, reason: appError.message }, 'request rejected');
     }
     if (appError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(appError.retryAfterSeconds));
     const message = appError.code === 'INTERNAL' ? 'internal error; see the server log for request ' + request.id : appError.message;
@@ -97,6 +113,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
+    count('NOT_FOUND');
     return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 }

@@ -38,6 +38,17 @@ describe('server process', () => {
     const smuggled = await exchange(server.url, 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
     expect(smuggled.status).toBe(400);
     expect(smuggled.body.code).toBe('BAD_REQUEST');
+    // A client that goes away mid-upload is neither answered nor counted as the service's error.
+    const { hostname, port } = new URL(server.url);
+    const gone = connect(Number(port), hostname, () => {
+      gone.write('POST /v1/detect?pack=face HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: 100000\r\n\r\n');
+      gone.write(`--XX\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n${'a'.repeat(5000)}`);
+      setTimeout(() => gone.destroy(), 100);
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/spotter_errors_total\{code="CLIENT_CLOSED"\} [1-9]/);
+    expect(metrics).not.toMatch(/spotter_errors_total\{code="INTERNAL"\}/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     server.child.kill('SIGTERM');
     expect((await waitForExit(server.child)).code).toBe(0);

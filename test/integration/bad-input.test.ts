@@ -107,4 +107,11 @@ describe('bad input gets a clear 4xx with a stable code', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().objects).toHaveLength(1);
   });
+
+  it('counts every refusal under its stable code in /metrics', async () => {
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    const counted = [...metrics.matchAll(/^spotter_errors_total\{code="([A-Z0-9_]+)"\} \d+/gm)].map((m) => m[1]);
+    for (const c of HTTP_CASES) expect(counted).toContain(c.code);
+    expect(metrics).not.toMatch(/spotter_errors_total\{code="(FST_|INTERNAL)/);
+  });
 });
