@@ -1,8 +1,10 @@
 /**
  * Untrusted bytes to an RgbImage, or an AppError with a stable code. Order of checks: size,
- * magic bytes (only known rasters reach sharp), header dimensions (before any pixel is
- * decoded), then a pixel decode that is bounded in pixels and in time. Pixels come out as sRGB:
- * an embedded colour profile is applied, unless it is sRGB's own (see icc-profile.ts).
+ * magic bytes (only known rasters reach sharp), a JPEG's marker layout (coding process, camera
+ * quirks; see prepareJpeg), header dimensions (before any pixel is decoded), then a pixel decode
+ * that is bounded in pixels and in time and refuses data that runs out before the image does.
+ * Pixels come out as sRGB: an embedded colour profile is applied, unless it is sRGB's own (see
+ * icc-profile.ts).
  */
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
@@ -62,19 +64,44 @@ const LOADER_FORMAT: Record<RasterFormat, string> = {
 const canDecode = (format: RasterFormat): boolean =>
   format !== 'avif' || sharp.format.heif?.input.buffer === true;
 
+/**
+ * How much damage the pixel decode lets through (sharp's failOn). 'error' refuses what a loader
+ * reports as an error, and truncation: libvips fails when the decoder reads past the last byte.
+ * That is not enough for JPEG. When a scan's data ends (at a marker) before its last block,
+ * libjpeg only warns, "premature end of data segment", and fills the rest with grey: a 2 KB JPEG
+ * whose SOF header was rewritten to 7000x7000, or a photo cut short with an EOI after the cut,
+ * decodes at 'error'. JPEG-compressed TIFF strips fail the same way. So JPEG and TIFF decode at
+ * 'warning' (sharp's default, and its advice for untrusted input), which refuses any libjpeg or
+ * libtiff warning. The JPEG warning real cameras are known for, junk bytes between header
+ * segments ("extraneous bytes before marker"), cannot arise: prepareJpeg removes the junk first.
+ * A TIFF's unknown private tags do not warn. PNG, WebP, GIF and AVIF stay at 'error': their
+ * loaders already refuse cut or short pixel data there, and 'warning' refused none of 60
+ * randomly damaged files of each that 'error' let through.
+ * What remains: libvips checks a JPEG's warnings between 8-row strips, so data missing only from
+ * a baseline JPEG's last strip or so (8-16 rows) decodes grey; a GIF frame whose LZW data ends
+ * early is filled in by libnsgif at any level. Both are bounded by the pixel limit, as any image.
+ */
+const FAIL_ON: Record<RasterFormat, 'error' | 'warning'> = {
+  jpeg: 'warning',
+  tiff: 'warning',
+  png: 'error',
+  webp: 'error',
+  gif: 'error',
+  avif: 'error',
+};
+
 export async function decodeImage(bytes: Buffer, limits: DecodeLimits): Promise<DecodedImage> {
   if (bytes.length === 0) throw new AppError('IMAGE_EMPTY', 'the image is zero bytes long');
   if (bytes.length > limits.maxBytes) {
     throw new AppError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes, more than the limit of ${limits.maxBytes}`);
   }
   const format = acceptedFormat(bytes);
-  const header = await readHeader(bytes, format);
+  const source = format === 'jpeg' ? prepareJpeg(bytes) : bytes;
+  const header = await readHeader(source, format);
   const orientation = checkDimensions(header, limits);
 
-  // failOn 'error': truncated data and CRC/stream errors abort, while libjpeg's warnings (e.g.
-  // "extraneous bytes before marker", common from cameras) do not reject real photos.
-  const input = sharp(bytes, {
-    failOn: 'error',
+  const input = sharp(source, {
+    failOn: FAIL_ON[format],
     limitInputPixels: limits.maxPixels,
     sequentialRead: true,
     autoOrient: true,
@@ -115,6 +142,85 @@ function acceptedFormat(bytes: Buffer): RasterFormat {
     throw new AppError('IMAGE_FORMAT_UNSUPPORTED', `${FORMAT_LABELS[sniffed]} are not accepted; send JPEG, PNG, WebP, GIF, TIFF${canDecode('avif') ? ' or AVIF' : ''}`);
   }
   return sniffed;
+}
+
+const EOI = Buffer.from([0xff, 0xd9]);
+/** libjpeg's bit buffer holds at most 8 bytes not yet decoded (it refills below 57 bits on 64-bit). */
+const READ_AHEAD_PADDING = Buffer.alloc(8);
+
+/**
+ * A JPEG as libvips should see it, or a refusal of arithmetic coding (SOF9-SOF11, SOF13-SOF15).
+ * - Arithmetic coding hides damage: its decoder can turn a Huffman scan relabelled SOF9, or a
+ *   scan that ran out thousands of rows ago, into pixels without a warning. It is rarely used,
+ *   and a JPEG re-saved by any common tool is Huffman-coded.
+ * - Junk between header segments, which libjpeg skips with a warning ("N extraneous bytes before
+ *   marker", from cameras and editors that miscount a segment), is cut out here so that the
+ *   decode can refuse every warning. The skipping is libjpeg's own (next_marker in jdmarker.c),
+ *   so the decoder reads the same segments either way.
+ * - A JPEG that does not end with EOI is completed: progressive ones get the EOI (libjpeg reads
+ *   a progressive file to its EOI before the first row), sequential ones 8 zero bytes for the
+ *   decoder's read-ahead. The image still has to be whole: a scan that is short ends at the new
+ *   EOI with a warning, or runs past the zero bytes into the end of the buffer, and is refused.
+ *   What is accepted is an image all of whose data is there (encoders that drop the EOI, copies
+ *   that lost the last two bytes), or one at most 8 bytes short, which zero-fills a few final
+ *   blocks, or a progressive one cut exactly between two scans, which lacks some refinement.
+ *   Bytes after an EOI (phone trailers) are never read, and neither is what is appended to them.
+ */
+function prepareJpeg(bytes: Buffer): Buffer {
+  const { sof, junk } = readJpegLayout(bytes);
+  if (sof !== undefined && sof >= 0xc9) {
+    throw new AppError('IMAGE_FORMAT_UNSUPPORTED', 'arithmetic-coded JPEG images are not accepted; send a baseline or progressive JPEG');
+  }
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const [start, end] of junk) {
+    parts.push(bytes.subarray(from, start));
+    from = end;
+  }
+  parts.push(bytes.subarray(from));
+  if (bytes.length < 2 || bytes.readUInt16BE(bytes.length - 2) !== 0xffd9) {
+    parts.push(sof === 0xc2 ? EOI : READ_AHEAD_PADDING);
+  }
+  return parts.length === 1 ? bytes : Buffer.concat(parts);
+}
+
+interface JpegLayout {
+  /** The first SOFn marker before the first scan: 0xc0-0xcf but DHT (c4), JPG (c8), DAC (cc). */
+  sof?: number;
+  /** [start, end) of each run of bytes before the first scan that libjpeg would skip as junk. */
+  junk: [number, number][];
+}
+
+/** Walks the segments from SOI to the first SOS; stops early where libjpeg would fail anyway. */
+function readJpegLayout(bytes: Buffer): JpegLayout {
+  const junk: [number, number][] = [];
+  let sof: number | undefined;
+  let at = 2;
+  while (at < bytes.length) {
+    // As libjpeg's next_marker: skip to an 0xFF, past any 0xFF fill, and past FF 00 (not a marker).
+    const start = at;
+    let fill: number;
+    for (;;) {
+      while (at < bytes.length && bytes[at] !== 0xff) at++;
+      fill = at;
+      while (at < bytes.length && bytes[at] === 0xff) at++;
+      if (at >= bytes.length || bytes[at] !== 0x00) break;
+      at++;
+    }
+    if (fill > start) junk.push([start, fill]);
+    const marker = bytes[at++];
+    if (marker === undefined || marker === 0xd8 || marker === 0xd9) break;
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // no length field
+    if (at + 2 > bytes.length) break;
+    const length = bytes.readUInt16BE(at);
+    if (length < 2) break;
+    if (sof === undefined && marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      sof = marker;
+    }
+    if (marker === 0xda) break;
+    at += length;
+  }
+  return { sof, junk };
 }
 
 interface Header {

@@ -2,7 +2,8 @@
  * Inputs a recognition service must refuse, with the code and status each must produce. Shared
  * by the decoder's unit tests and the HTTP layer's bad-input tests. Bombs are crafted headers,
  * not rendered pixels, so the whole table costs milliseconds. The codes of the size cases assume
- * limits below 900 Mpx and 20000 px a side, and a minimum side of at least 3 px.
+ * limits below 900 Mpx and 20000 px a side, and a minimum side of at least 3 px; the damaged
+ * images claim up to 1600x1600, so their codes assume limits that admit that size.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,19 +67,69 @@ export function pngHeaderOnly(width: number, height: number, withData = true): B
   return Buffer.concat(chunks);
 }
 
-/** A real small JPEG whose SOF header is rewritten to claim width x height. */
-export async function jpegWithHeaderSize(width: number, height: number): Promise<Buffer> {
-  const jpeg = Buffer.from(await solidImage(16, 16).jpeg().toBuffer());
-  for (let at = 2; at + 9 < jpeg.length; ) {
+/** Offset of the first JPEG segment (its 0xFF) whose marker passes `test`, before the first scan. */
+export function jpegSegmentOffset(jpeg: Buffer, test: (marker: number) => boolean): number {
+  for (let at = 2; at + 4 <= jpeg.length; ) {
     const marker = jpeg[at + 1] ?? 0;
-    if (marker >= 0xc0 && marker <= 0xc2) {
-      jpeg.writeUInt16BE(height, at + 5);
-      jpeg.writeUInt16BE(width, at + 7);
-      return jpeg;
-    }
+    if (test(marker)) return at;
+    if (marker === 0xda) break;
     at += 2 + jpeg.readUInt16BE(at + 2);
   }
-  throw new Error('no SOF marker in the generated JPEG');
+  throw new Error('no such marker before the scan');
+}
+
+const isSof = (marker: number): boolean => marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+
+/** A copy of a JPEG whose SOF header claims another size, or another coding process (marker). */
+export function rewriteJpegSof(jpeg: Buffer, change: { width?: number; height?: number; marker?: number }): Buffer {
+  const out = Buffer.from(jpeg);
+  const at = jpegSegmentOffset(out, isSof);
+  if (change.height !== undefined) out.writeUInt16BE(change.height, at + 5);
+  if (change.width !== undefined) out.writeUInt16BE(change.width, at + 7);
+  if (change.marker !== undefined) out[at + 1] = change.marker;
+  return out;
+}
+
+/** A real small JPEG (16x16 unless given one) whose SOF header is rewritten to claim width x height. */
+export async function jpegWithHeaderSize(width: number, height: number, jpeg?: Buffer): Promise<Buffer> {
+  return rewriteJpegSof(jpeg ?? (await solidImage(16, 16).jpeg().toBuffer()), { width, height });
+}
+
+/** The first `keep` bytes of a JPEG (a fraction, or a count when > 1), then an EOI marker. */
+export const jpegCutWithEoi = (jpeg: Buffer, keep: number): Buffer =>
+  Buffer.concat([jpeg.subarray(0, keep > 1 ? keep : Math.floor(jpeg.length * keep)), Buffer.from([0xff, 0xd9])]);
+
+/** A copy of a PNG whose IHDR claims width x height (CRC recomputed), over the same pixel data. */
+export function pngWithHeaderSize(png: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(png);
+  const at = pngChunkOffset(out, 'IHDR');
+  out.writeUInt32BE(width, at);
+  out.writeUInt32BE(height, at + 4);
+  out.writeUInt32BE(crc32(out.subarray(at - 4, at + 13)), at + 13);
+  return out;
+}
+
+/** A copy of a simple lossy WebP (RIFF, then the VP8 chunk) whose frame header claims width x height. */
+export function webpWithHeaderSize(webp: Buffer, width: number, height: number): Buffer {
+  if (webp.toString('latin1', 12, 16) !== 'VP8 ') throw new Error('not a simple lossy WebP');
+  const out = Buffer.from(webp);
+  out.writeUInt16LE(width, 26);
+  out.writeUInt16LE(height, 28);
+  return out;
+}
+
+/** A copy of a little-endian TIFF whose ImageLength and RowsPerStrip claim `rows` rows. */
+export function tiffWithRows(tiff: Buffer, rows: number): Buffer {
+  if (tiff.toString('latin1', 0, 2) !== 'II') throw new Error('not a little-endian TIFF');
+  const out = Buffer.from(tiff);
+  const ifd = out.readUInt32LE(4);
+  for (let i = 0; i < out.readUInt16LE(ifd); i++) {
+    const entry = ifd + 2 + i * 12;
+    if (out.readUInt16LE(entry) !== 257 && out.readUInt16LE(entry) !== 278) continue;
+    if (out.readUInt16LE(entry + 2) === 3) out.writeUInt16LE(rows, entry + 8); // SHORT
+    else out.writeUInt32LE(rows, entry + 8); // LONG
+  }
+  return out;
 }
 
 /** Offset of the first byte of a chunk's data, by type. */
@@ -146,6 +197,19 @@ export const BAD_IMAGES: readonly BadImageCase[] = [
   { name: 'PNG signature then SVG', bytes: Buffer.concat([PNG_SIGNATURE, Buffer.from(SVG_BODY)]), ...decodeFailed },
   { name: 'PNG header without pixel data', bytes: pngHeaderOnly(64, 64, false), ...decodeFailed },
   { name: 'truncated JPEG', bytes: () => Promise.resolve(truncated(photo('rocket.jpg'))), ...decodeFailed },
+  { name: 'JPEG cut 600 bytes before its end', bytes: () => Promise.resolve(photo('rocket.jpg').subarray(0, -600)), ...decodeFailed },
+  { name: 'JPEG cut inside its scan, with an EOI after the cut', bytes: () => Promise.resolve(jpegCutWithEoi(photo('rocket.jpg'), 0.5)), ...decodeFailed },
+  { name: 'progressive JPEG cut inside a scan, with an EOI after the cut', bytes: () => Promise.resolve(jpegCutWithEoi(photo('Blender_Suzanne1.jpg'), 0.5)), ...decodeFailed },
+  { name: 'JPEG header enlarged from 16x16 to 1600x1600', bytes: () => jpegWithHeaderSize(1600, 1600), ...decodeFailed },
+  {
+    name: 'progressive JPEG header enlarged from 16x16 to 1600x1600',
+    bytes: async () => jpegWithHeaderSize(1600, 1600, await solidImage(16, 16).jpeg({ progressive: true }).toBuffer()),
+    ...decodeFailed,
+  },
+  { name: 'JPEG relabelled arithmetic-coded (SOF9)', bytes: async () => rewriteJpegSof(await solidImage(64, 64).jpeg().toBuffer(), { marker: 0xc9 }), ...unsupported },
+  { name: 'PNG header enlarged from 600x400 to 600x800', bytes: () => Promise.resolve(pngWithHeaderSize(photo('coffee.png'), 600, 800)), ...decodeFailed },
+  { name: 'WebP header enlarged from 600x400 to 1200x800', bytes: async () => webpWithHeaderSize(await sharp(photo('coffee.png')).webp().toBuffer(), 1200, 800), ...decodeFailed },
+  { name: 'JPEG-compressed TIFF claiming 1000 rows of 64', bytes: async () => tiffWithRows(await solidImage(64, 64).tiff().toBuffer(), 1000), ...decodeFailed },
   { name: 'truncated PNG', bytes: () => Promise.resolve(truncated(photo('coffee.png'))), ...decodeFailed },
   { name: 'truncated WebP', bytes: async () => truncated(await sharp(photo('coffee.png')).webp().toBuffer()), ...decodeFailed },
   {

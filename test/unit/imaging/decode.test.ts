@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/app-error.js';
 import type { RgbImage } from '../../../src/core/types.js';
 import { DEFAULT_DECODE_LIMITS, decodeImage, encodeJpeg, sha256Hex, type DecodeLimits } from '../../../src/imaging/decode.js';
-import { BAD_IMAGES, pseudoRandomBytes, resolveBytes, solidImage, svgWithExternalHref } from '../../helpers/bad-images.js';
+import {
+  BAD_IMAGES,
+  jpegCutWithEoi,
+  jpegSegmentOffset,
+  jpegWithHeaderSize,
+  pseudoRandomBytes,
+  resolveBytes,
+  rewriteJpegSof,
+  solidImage,
+  svgWithExternalHref,
+} from '../../helpers/bad-images.js';
 
 const PHOTOS = join(import.meta.dirname, '..', '..', 'fixtures', 'photos');
 const photo = (name: string): Buffer => readFileSync(join(PHOTOS, name));
@@ -55,6 +65,12 @@ describe('decodeImage accepts every raster format', () => {
     expectWellFormed(image);
     expectColour(pixel(image, 24, 16), [RED.r, RED.g, RED.b], tolerance);
     expect(image.orientedFrom).toBeUndefined();
+  });
+
+  it('decodes every photo among the fixtures', async () => {
+    const names = readdirSync(PHOTOS).filter((name) => /\.(jpg|png)$/.test(name));
+    expect(names.length).toBeGreaterThanOrEqual(9);
+    for (const name of names) expectWellFormed(await decodeImage(photo(name), limits));
   });
 
   it.each([
@@ -134,13 +150,85 @@ describe('decodeImage normalises to 8-bit sRGB with 3 channels', () => {
     expect([image.width, image.height]).toEqual([40, 20]);
     expectColour(pixel(image, 20, 19), [255, 0, 0], 0);
   });
+});
 
-  it('tolerates a JPEG warning that cameras produce (extraneous bytes before a marker)', async () => {
-    const jpeg = photo('rocket.jpg');
-    const afterApp0 = 4 + jpeg.readUInt16BE(4);
-    const bytes = Buffer.concat([jpeg.subarray(0, afterApp0), Buffer.from([0, 0, 0]), jpeg.subarray(afterApp0)]);
-    await expect(sharp(bytes, { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(/extraneous/);
-    expect((await decodeImage(bytes, limits)).width).toBe(640);
+describe('decodeImage and damaged or quirky JPEGs', () => {
+  const rocket = photo('rocket.jpg'); // baseline, 4:4:4
+  const fruits = photo('fruits.jpg'); // baseline, 4:2:0
+  const progressive = photo('Blender_Suzanne1.jpg');
+  const insert = (bytes: Buffer, at: number, junk: number[]): Buffer => Buffer.concat([bytes.subarray(0, at), Buffer.from(junk), bytes.subarray(at)]);
+  const decodesLike = async (bytes: Buffer, original: Buffer): Promise<void> => {
+    const [image, expected] = await Promise.all([decodeImage(bytes, limits), decodeImage(original, limits)]);
+    expect([image.width, image.height]).toEqual([expected.width, expected.height]);
+    expect(image.data.equals(expected.data)).toBe(true);
+  };
+
+  it('refuses a 64x64 JPEG whose header was rewritten to 7000x7000', async () => {
+    const bytes = await jpegWithHeaderSize(7000, 7000, await solidImage(64, 64).jpeg().toBuffer());
+    expect((await sharp(bytes, { failOn: 'error' }).metadata()).width).toBe(7000); // within the limits
+    const error = await decodeError(bytes);
+    expect([error.code, error.statusCode, error.message]).toEqual(['IMAGE_DECODE_FAILED', 422, 'the jpeg image is corrupt or truncated']);
+  });
+
+  it.each([
+    ['baseline 4:4:4', rocket],
+    ['baseline 4:2:0', fruits],
+    ['progressive', progressive],
+  ])('refuses a %s JPEG cut inside its scan data, with or without an EOI after the cut', async (_kind, jpeg) => {
+    const scan = jpegSegmentOffset(jpeg, (marker) => marker === 0xda);
+    for (const at of [scan + 200, ...[0.25, 0.5, 0.75, 0.9].map((f) => Math.floor(jpeg.length * f))]) {
+      expect((await decodeError(jpegCutWithEoi(jpeg, at))).code, `cut at ${at}, EOI`).toBe('IMAGE_DECODE_FAILED');
+      expect((await decodeError(jpeg.subarray(0, at))).code, `cut at ${at}`).toBe('IMAGE_DECODE_FAILED');
+    }
+    // Without an EOI even the last rows are checked: the decoder runs past the end of the bytes.
+    for (const short of [600, 40, 12]) {
+      expect((await decodeError(jpeg.subarray(0, -short))).code, `${short} bytes short`).toBe('IMAGE_DECODE_FAILED');
+    }
+  });
+
+  it('refuses arithmetic-coded JPEG, whose decoder can turn damage into pixels without a warning', async () => {
+    const huffman = await solidImage(64, 64).jpeg().toBuffer();
+    const relabelled = rewriteJpegSof(huffman, { marker: 0xc9 });
+    const enlarged = rewriteJpegSof(huffman, { marker: 0xc9, width: 1600, height: 1600 });
+    for (const bytes of [relabelled, enlarged]) await expect(sharp(bytes, { failOn: 'warning' }).raw().toBuffer()).resolves.toBeDefined();
+    const progressive = rewriteJpegSof(await solidImage(64, 64).jpeg({ progressive: true }).toBuffer(), { marker: 0xca });
+    for (const bytes of [relabelled, enlarged, progressive]) {
+      const error = await decodeError(bytes);
+      expect([error.code, error.statusCode]).toEqual(['IMAGE_FORMAT_UNSUPPORTED', 415]);
+      expect(error.message).toMatch(/arithmetic-coded/);
+    }
+  });
+
+  it('lets through damage confined to the last rows of a baseline JPEG with its EOI (a known limit)', async () => {
+    // libvips looks at libjpeg's warnings before each 8-row strip, not after the last one.
+    const image = await decodeImage(jpegCutWithEoi(rocket, rocket.length - 600), limits);
+    expect([image.width, image.height]).toEqual([640, 427]);
+    expect((await decodeError(await jpegWithHeaderSize(640, 427 + 16, rocket))).code).toBe('IMAGE_DECODE_FAILED');
+  });
+
+  it('tolerates junk bytes between header segments, as libjpeg does, with the same pixels', async () => {
+    const afterApp0 = jpegSegmentOffset(rocket, (marker) => marker !== 0xe0);
+    const cameraQuirk = insert(rocket, afterApp0, [0, 0, 0]);
+    await expect(sharp(cameraQuirk, { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(/extraneous bytes before marker/);
+    await decodesLike(cameraQuirk, rocket);
+    await decodesLike(insert(rocket, jpegSegmentOffset(rocket, (m) => m === 0xda), [0x20, 0x41, 0x42]), rocket);
+    await decodesLike(insert(rocket, jpegSegmentOffset(rocket, (m) => m === 0xc4), [0xff, 0x00, 0x17]), rocket); // FF 00 is no marker
+    await decodesLike(insert(rocket, jpegSegmentOffset(rocket, (m) => m === 0xdb), [0xff, 0xff]), rocket); // fill bytes, legal
+    await decodesLike(insert(progressive, jpegSegmentOffset(progressive, (m) => m === 0xc2), [0, 0]), progressive);
+  });
+
+  it('decodes a JPEG missing its EOI marker, or its last byte, to the same pixels', async () => {
+    for (const jpeg of [rocket, fruits, progressive, await solidImage(48, 32).greyscale().jpeg().toBuffer()]) {
+      expect(jpeg.readUInt16BE(jpeg.length - 2)).toBe(0xffd9);
+      await decodesLike(jpeg.subarray(0, -2), jpeg);
+      await decodesLike(jpeg.subarray(0, -1), jpeg);
+    }
+  });
+
+  it('ignores what follows the image data: junk before the EOI, a trailer after it', async () => {
+    await decodesLike(insert(rocket, rocket.length - 2, [0, 0, 0, 0]), rocket);
+    await decodesLike(Buffer.concat([rocket, Buffer.from('trailer of a phone camera')]), rocket);
+    await decodesLike(Buffer.concat([progressive, Buffer.from('trailer of a phone camera')]), progressive);
   });
 });
 
