@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   DIMENSION_MISMATCH: { status: 400, summary: 'A vector does not have the gallery dimension.' },
   OVERLOADED: { status: 503, summary: 'The inference queue is full; retry after the Retry-After seconds.' },
   NOT_READY: { status: 503, summary: 'The service is starting or stopping.' },
+  STORAGE_FULL: { status: 507, summary: 'The disk of the data folder is full; nothing was stored.' },
   MODEL_INVALID: { status: 500, summary: 'A model file or manifest is missing, corrupt or inconsistent.' },
   INTERNAL: { status: 500, summary: 'An unexpected error; details are in the server log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -5,7 +5,7 @@ import type { GalleryRepo, GalleryRow } from './gallery-repo.js';
 import { bindingOf } from './gallery-repo.js';
 import type { GalleryLogger, HnswParams } from './gallery-types.js';
 import { describeBinding, sameBinding } from './gallery-validation.js';
-import { capacityFor, HnswIndex } from './hnsw-index.js';
+import { capacityFor, HnswIndex, isWholeIndexFile } from './hnsw-index.js';
 import { digestFile, removeFile, writeFileAtomically } from './snapshot-file.js';
 import { decodeVector } from './vector-codec.js';
 
@@ -93,7 +93,11 @@ export class GalleryIndexes {
     const live = this.get(gallery.id);
     const started = performance.now();
     const file = this.fileFor(gallery.name);
-    const digest = writeFileAtomically(file, (temp) => live.index.writeTo(temp));
+    const digest = writeFileAtomically(file, (temp) => {
+      live.index.writeTo(temp);
+      // Checked before it replaces the last good snapshot, which then stays.
+      if (!isWholeIndexFile(temp)) throw new Error(`the snapshot of gallery "${gallery.name}" was written short (is the disk full?)`);
+    });
     const binding = bindingOf(gallery);
     this.galleries.saveSnapshot({
       gallery_id: gallery.id,

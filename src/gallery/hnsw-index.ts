@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import type { HnswParams } from './gallery-types.js';
 
@@ -112,4 +113,43 @@ export function capacityFor(count: number, minimum: number): number {
   let capacity = Math.max(1, minimum);
   while (capacity < count * 1.25) capacity *= 2;
   return capacity;
+}
+
+/** hnswlib's saveIndex header (hnswalg.h): six size_t, an int and an unsigned, three size_t, a double and a size_t. */
+const HEADER_BYTES = 6 * 8 + 4 + 4 + 3 * 8 + 8 + 8;
+
+/**
+ * Whether `file` holds the whole of an hnswlib index. saveIndex writes through a stream whose
+ * errors it never checks, so a full disk leaves a short file that would be taken for a snapshot
+ * (hnswlib only refuses it at the next start, and the good snapshot it replaced is gone). The
+ * layout is walked as hnswlib's loader walks it: the header, the level-0 block of
+ * count x size-per-element bytes, then per element a 4-byte link-list size and that many bytes;
+ * the walk must end exactly at the end of the file. Read in 1 MB chunks, so 1M entries take one
+ * pass over the upper levels.
+ */
+export function isWholeIndexFile(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < HEADER_BYTES) return false;
+    const header = Buffer.alloc(HEADER_BYTES);
+    readSync(fd, header, 0, HEADER_BYTES, 0);
+    const count = Number(header.readBigUInt64LE(16));
+    const perElement = Number(header.readBigUInt64LE(24));
+    let at = HEADER_BYTES + count * perElement;
+    const chunk = Buffer.alloc(1 << 20);
+    let chunkStart = 0;
+    let chunkEnd = 0;
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > size) return false;
+      if (at < chunkStart || at + 4 > chunkEnd) {
+        chunkStart = at;
+        chunkEnd = at + readSync(fd, chunk, 0, chunk.length, at);
+      }
+      at += 4 + chunk.readUInt32LE(at - chunkStart);
+    }
+    return at === size;
+  } finally {
+    closeSync(fd);
+  }
 }

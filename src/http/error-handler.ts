@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/app-error.js';
 
-/** Fastify and plugin error codes that are the client's fault, mapped to our stable codes. */
+/** Error codes of fastify, its plugins and the store's libraries, mapped to our stable codes. */
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_REQ_FILE_TOO_LARGE: 'IMAGE_TOO_LARGE',
@@ -17,6 +17,9 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_VALIDATION: 'BAD_REQUEST',
+  // The store's disk is full (SQLite refuses the write, so nothing was stored).
+  SQLITE_FULL: 'STORAGE_FULL',
+  ENOSPC: 'STORAGE_FULL',
 };
 
 export interface ErrorBody {
@@ -29,7 +32,7 @@ export interface ErrorBody {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 503: 'Service Unavailable',
+  500: 'Internal Server Error', 503: 'Service Unavailable', 507: 'Insufficient Storage',
 };
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {

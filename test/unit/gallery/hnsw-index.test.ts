@@ -1,6 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { capacityFor, HnswIndex } from '../../../src/gallery/hnsw-index.js';
+import { capacityFor, HnswIndex, isWholeIndexFile } from '../../../src/gallery/hnsw-index.js';
 import { dot, seededRandom, tempDir, unitVector } from './gallery-test-helpers.js';
 
 const params = { m: 16, efConstruction: 200, ef: 64 };
@@ -24,6 +25,27 @@ describe('HnswIndex', () => {
       expect(best?.label).toBe(i + 1);
       expect(best?.similarity).toBeCloseTo(1, 5);
     });
+  });
+
+  it('tells a whole index file from one cut short or extended, as a full disk would leave it', () => {
+    const random = seededRandom(5);
+    const index = HnswIndex.create(16, 16, params);
+    // Enough points for some to reach the upper levels, whose link lists close the file.
+    for (let i = 0; i < 3000; i++) index.add(i, unitVector(16, random));
+    const file = join(temp.dir, 'whole.hnsw');
+    index.writeTo(file);
+    expect(isWholeIndexFile(file)).toBe(true);
+    const bytes = readFileSync(file);
+    const cut = join(temp.dir, 'cut.hnsw');
+    for (const length of [0, 50, 96, 4096, Math.floor(bytes.length / 2), bytes.length - 4, bytes.length - 1]) {
+      writeFileSync(cut, bytes.subarray(0, length));
+      expect(isWholeIndexFile(cut), `${length} of ${bytes.length} bytes`).toBe(false);
+    }
+    writeFileSync(cut, Buffer.concat([bytes, Buffer.alloc(1)]));
+    expect(isWholeIndexFile(cut)).toBe(false);
+    const empty = HnswIndex.create(16, 16, params);
+    empty.writeTo(cut);
+    expect(isWholeIndexFile(cut)).toBe(true);
   });
 
   it('reports similarity as the inner product, best first', () => {
