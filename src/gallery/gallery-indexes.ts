@@ -83,9 +83,18 @@ export class GalleryIndexes {
   }
 
   /** Forgets the gallery's index and its snapshot file (the bookkeeping row goes with the gallery). */
+  /**
+   * Forgets a deleted gallery's index and removes its snapshot. The deletion is already committed,
+   * so a snapshot that cannot be removed now (e.g. a read-only folder) is only logged: the next
+   * start removes it as the snapshot of a gallery that no longer exists.
+   */
   drop(galleryId: number, name: string): void {
     this.live.delete(galleryId);
-    removeFile(this.fileFor(name));
+    try {
+      removeFile(this.fileFor(name));
+    } catch (err) {
+      this.settings.logger.warn({ gallery: name, err }, 'snapshot of a deleted gallery not removed; the next start removes it');
+    }
   }
 
   /** Writes the index atomically and records it in index_snapshots. */

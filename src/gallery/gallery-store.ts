@@ -111,6 +111,7 @@ export class GalleryStore {
   addEntry(gallery: string, input: AddEntryInput): Entry {
     const { db, galleries, entries } = this.ready();
     const g = this.gallery(gallery);
+    if (input.embedder && !check.sameBinding(bindingOf(g), input.embedder)) throw mismatch(g, input.embedder);
     const metadata = input.metadata ?? null;
     check.checkEntryFields(input.label, input.box, input.imageSha256, metadata);
     checkVector(input.vector, g.dimension, 'entry');

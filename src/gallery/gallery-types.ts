@@ -50,6 +50,8 @@ export interface AddEntryInput {
   vector: Float32Array;
   /** Local features for geometric verification, stored in the entry's transaction. */
   localFeatures?: LocalFeatures;
+  /** The embedder that made `vector`; when given, an entry for a gallery bound to another is refused. */
+  embedder?: EmbedderBinding;
 }
 
 /** A serialised local-feature record and the extractor (with its settings) that wrote it. */

@@ -1,7 +1,7 @@
 import type { Box, RgbImage } from '../core/types.js';
 import { sha256Hex } from '../imaging/decode.js';
 import { mapAhead } from './batch-ahead.js';
-import type { EntrySink, GalleryRef, LocalFeatures } from './pipeline-types.js';
+import { embedderOf, type EntrySink, type GalleryRef, type LocalFeatures } from './pipeline-types.js';
 import type { RecognitionPipeline } from './recognition-pipeline.js';
 
 /** One image to enrol. `load` is called inside the read-ahead window, not up front. */
@@ -73,7 +73,9 @@ export async function* enrolBatched<J extends EnrolJob, E extends { id: string }
     const { job, imageSha256, box, score, localFeatures } = item;
     let entry: E;
     try {
-      entry = sink.addEntry(gallery.name, { label: job.label, metadata: job.metadata ?? null, box, imageSha256, vector, ...(localFeatures ? { localFeatures } : {}) });
+      entry = sink.addEntry(gallery.name, {
+        label: job.label, metadata: job.metadata ?? null, box, imageSha256, vector, embedder: embedderOf(pack), ...(localFeatures ? { localFeatures } : {}),
+      });
     } catch (error) {
       // The same image twice in one run: the second is refused by the store's unique crop key.
       const existing = isDuplicate(error) ? sink.findDuplicate(gallery.name, job.label, imageSha256) : null;

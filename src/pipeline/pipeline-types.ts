@@ -1,4 +1,4 @@
-import type { Box } from '../core/types.js';
+import type { Box, Metric, Pack } from '../core/types.js';
 import type { Match } from './decision.js';
 import type { RecognitionOverrides } from './recognition-options.js';
 
@@ -20,6 +20,11 @@ export interface EntrySink<E extends { id: string }> {
       vector: Float32Array;
       /** Written with the entry, in one transaction (see verification.ts). */
       localFeatures?: LocalFeatures;
+      /**
+       * The embedder that made `vector`, checked against the gallery's as the entry is stored:
+       * the gallery may have been deleted and made again for another pack while it was embedded.
+       */
+      embedder?: { embedderId: string; dimension: number; metric: Metric };
     },
   ): E;
 }
@@ -29,6 +34,13 @@ export interface LocalFeatures {
   verifier: string;
   data: Uint8Array;
 }
+
+/** The embedder binding of a pack's vectors, as the store records it for a gallery. */
+export const embedderOf = (pack: Pack): { embedderId: string; dimension: number; metric: Metric } => ({
+  embedderId: pack.embedder.id,
+  dimension: pack.embedder.dimension,
+  metric: pack.embedder.metric,
+});
 
 export interface GalleryRef {
   name: string;

@@ -4,7 +4,7 @@ import { cropImage } from '../imaging/crop.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
 import { decide } from './decision.js';
 import type { InferenceLimiter } from './inference-limiter.js';
-import type { DetectedObject, EntrySink, GalleryRef, ImageResult, LocalFeatures, RecognizedObject, VectorIndex } from './pipeline-types.js';
+import { embedderOf, type DetectedObject, type EntrySink, type GalleryRef, type ImageResult, type LocalFeatures, type RecognizedObject, type VectorIndex } from './pipeline-types.js';
 import { resolveOptions, type RecognitionOptions, type RecognitionOverrides } from './recognition-options.js';
 import { StageTimer } from './stage-timer.js';
 import { enrolmentSubject, proposeSubjects, selectObjects } from './subject-proposals.js';
@@ -146,6 +146,7 @@ export class RecognitionPipeline {
     const entry = timer.timeSync('store', () =>
       sink.addEntry(gallery.name, {
         label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector,
+        embedder: embedderOf(pack),
         ...(features ? { localFeatures: features } : {}),
       }),
     );

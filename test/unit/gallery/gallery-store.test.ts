@@ -114,6 +114,13 @@ describe('GalleryStore', () => {
       expect(store.stats().entries).toBe(0);
     });
 
+    it('refuses a vector of another embedder of the same dimension, as after a gallery is made again for another pack', () => {
+      const ok = { label: 'a', box: box(), imageSha256: sha(1), vector: vec() };
+      expect(() => store.addEntry('faces', { ...ok, embedder: binding(DIM, 'other') })).toThrow(code('EMBEDDER_MISMATCH'));
+      expect(store.stats().entries).toBe(0);
+      expect(store.addEntry('faces', { ...ok, embedder: binding(DIM) }).label).toBe('a');
+    });
+
     it('detects duplicates by label, image and box', () => {
       const first = add('alice', 1);
       const again = () => store.addEntry('faces', { label: 'alice', box: box(1), imageSha256: sha(1), vector: vec() });
