@@ -64,11 +64,18 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
       ...(verifier ? { verification: { verifier, store: galleries, onError: (err: unknown) => logger.warn({ err }, 'verification failed; answered by embedding alone') } } : {}),
     });
     ready = true;
-    const readiness = (): Readiness => ({
-      ready,
-      packs: [...packs.values()].map((p) => ({ name: p.name, detector: p.detector.id, embedder: p.embedder.id, dimension: p.embedder.dimension })),
-      galleries: ready ? galleries.listGalleries().length : 0,
-    });
+    // Readiness reads the gallery database, so a database damaged after start makes the service
+    // not ready (503, with the reason) rather than failing the probe itself with a 500.
+    const readiness = (): Readiness => {
+      const packList = [...packs.values()].map((p) => ({ name: p.name, detector: p.detector.id, embedder: p.embedder.id, dimension: p.embedder.dimension }));
+      if (!ready) return { ready, packs: packList, galleries: 0 };
+      try {
+        return { ready, packs: packList, galleries: galleries.listGalleries().length };
+      } catch (err) {
+        logger.error({ err }, 'readiness: the gallery database cannot be read');
+        return { ready: false, packs: packList, galleries: 0, problem: `the gallery database cannot be read: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    };
     return {
       config, logger, packs, galleries, limiter, pipeline, readiness,
       async warmUp() {

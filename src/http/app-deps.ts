@@ -8,6 +8,8 @@ export interface Readiness {
   ready: boolean;
   packs: { name: string; detector: string; embedder: string; dimension: number }[];
   galleries: number;
+  /** Why the service is not ready although it has started, e.g. a gallery database it cannot read. */
+  problem?: string;
 }
 
 /** Everything the HTTP layer is given; bootstrap builds it. */

@@ -141,6 +141,17 @@ describe('recognition API (face pack)', () => {
     expect(Math.hypot(...vector)).toBeCloseTo(1, 4);
   });
 
+  it('is not ready, with the reason, when its gallery store cannot be read', async () => {
+    const dataDir = t.dataDir;
+    await t.runtime.galleries.dispose();
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ ready: false, problem: expect.stringMatching(/gallery database cannot be read/) });
+    await t.close({ keepData: true });
+    t = await startTestApp({}, dataDir);
+    expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const ready = await t.app.inject({ url: '/readyz' });
