@@ -1,4 +1,5 @@
 import { bootstrap } from './bootstrap.js';
+import { AppError } from './core/app-error.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
 
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // The service's own errors say what is wrong in one line; anything else comes with its stack.
+  if (err instanceof AppError) console.error(`spotter could not start: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });

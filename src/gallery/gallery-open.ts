@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { AppError } from '../core/app-error.js';
 import { join } from 'node:path';
 import { EntryRepo } from './entry-repo.js';
 import { GalleryIndexes } from './gallery-indexes.js';
@@ -25,8 +26,13 @@ export interface OpenStore {
 /** Opens the database, loads or rebuilds every gallery's index and starts the snapshot timer. */
 export function openStore(options: GalleryStoreOptions, logger: GalleryLogger): OpenStore {
   const indexDir = join(options.dataDir, 'indexes');
-  mkdirSync(indexDir, { recursive: true });
-  const db = openDatabase(join(options.dataDir, 'spotter.db'));
+  let db: Db;
+  try {
+    mkdirSync(indexDir, { recursive: true });
+    db = openDatabase(join(options.dataDir, 'spotter.db'));
+  } catch (err) {
+    throw unwritable(err, options.dataDir) ?? err;
+  }
   try {
     const galleries = new GalleryRepo(db);
     const entries = new EntryRepo(db);
@@ -119,4 +125,14 @@ function removeStrayFiles(dir: string, expected: Set<string>): void {
       rmSync(join(dir, file), { force: true });
     }
   }
+}
+
+/** Codes of a data folder this process cannot write (or a path through a file): Node's, and SQLite's for the same causes. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR_LOCK', 'SQLITE_PERM']);
+
+/** A start-up error that names the data folder and what to check, when that is the cause. */
+function unwritable(err: unknown, dataDir: string): AppError | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !UNWRITABLE.has(code)) return undefined;
+  return new AppError('NOT_READY', `the data folder ${dataDir} cannot be written (${code}): check that it exists and that this user may write to it`, { cause: err });
 }

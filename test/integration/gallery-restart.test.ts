@@ -277,6 +277,13 @@ describe('gallery store across restarts', () => {
     expect(second.store.search(name, vector, 1)[0]?.entryId).toBe(entry.id);
   });
 
+  it('names the data folder when it cannot be written', async () => {
+    const file = join(temp.dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const store = new GalleryStore({ dataDir: join(file, 'data') });
+    await expect(store.init()).rejects.toThrow(/data folder .*a-file\/data cannot be written \(ENOTDIR\)/);
+  });
+
   it('refuses a second store on a folder that is in use', async () => {
     await start();
     const second = new GalleryStore({ dataDir: temp.dir });
