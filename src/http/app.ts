@@ -63,6 +63,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) void reply.header('connection', 'close');
   });
   registerAuth(app, config.apiKey);
+  // fastify would read a compressed body as it is and call it malformed JSON or multipart.
+  app.addHook('onRequest', async (request) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `compressed request bodies (content-encoding: ${encoding}) are not accepted; images are compressed already`);
+    }
+  });
 
   const fieldSize = config.maxMetadataBytes + config.maxLabelLength * 4 + 1024;
   await app.register(fastifyMultipart, {

@@ -70,6 +70,7 @@ const HTTP_CASES: Case[] = [
   { name: 'label with a lone surrogate', status: 400, code: 'INVALID_LABEL', request: () => json(enrol, { image: b64, label: 'a\ud800b' }) },
   { name: 'label with a C1 control character', status: 400, code: 'INVALID_LABEL', request: () => json(enrol, { image: b64, label: 'a\u009bb' }) },
   { name: 'metadata nested 5000 deep', status: 400, code: 'INVALID_METADATA', request: () => ({ ...json(enrol, {}), payload: `{"image":"${b64}","label":"a","metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`, headers: { ...auth, 'content-type': 'application/json' } }) },
+  { name: 'gzip-encoded body', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', request: () => ({ ...json(recognize, { image: b64 }), headers: { ...auth, 'content-encoding': 'gzip' } }) },
   { name: 'box with an empty coordinate', status: 400, code: 'INVALID_BOX', request: () => form(enrol, { label: 'a', box: '1,,300,400' }, png) },
 ];
 

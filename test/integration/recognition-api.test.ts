@@ -162,6 +162,8 @@ describe('recognition API (face pack)', () => {
     expect(metrics.body).toContain('spotter_gallery_entries{gallery="people"}');
     const spec = (await t.app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/galleries', '/v1/galleries/{name}/recognize', '/v1/galleries/{name}/entries/{id}']));
+    expect(spec.paths['/healthz'].get.security).toEqual([]);
+    expect(spec.paths['/readyz'].get.security).toEqual([]);
     expect((await t.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
