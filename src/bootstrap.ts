@@ -54,7 +54,7 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     disposers.push(() => galleries.dispose());
     const verifier = config.verifier === 'orb' ? new OrbVerifier({ threads: config.verifierThreads }) : undefined;
     if (verifier) disposers.push(() => verifier.dispose());
-    const limiter = new InferenceLimiter(config.inferenceConcurrency, config.queueSize);
+    const limiter = new InferenceLimiter(config.inferenceConcurrency, config.queueSize, 1, config.maxPixelsInFlight);
     const pipeline = new RecognitionPipeline({
       packs,
       index: galleries,

@@ -28,6 +28,9 @@ export const configSchema = z.object({
   interOpThreads: int(1, 256).default(1),
   inferenceConcurrency: int(1, 64).default(2),
   queueSize: int(0, 10_000).default(32),
+  // 420 MP (1.26 GB of RGB): all 34 requests the default concurrency and queue admit with 12 MP
+  // phone photos (4032x3024), but 8 of 50 MP.
+  maxPixelsInFlight: int(1, 1e12).default(420_000_000),
   snapshotEveryChanges: int(1, 1e9).default(1000),
   snapshotIntervalMs: int(1000, 86_400_000).default(60_000),
   // M 24 / ef 96: at 1M x 512-D the lowest search time for recall@10 >= 0.98 of those measured
@@ -67,6 +70,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   interOpThreads: 'SPOTTER_INTER_OP_THREADS',
   inferenceConcurrency: 'SPOTTER_INFERENCE_CONCURRENCY',
   queueSize: 'SPOTTER_QUEUE_SIZE',
+  maxPixelsInFlight: 'SPOTTER_MAX_PIXELS_IN_FLIGHT',
   snapshotEveryChanges: 'SPOTTER_SNAPSHOT_EVERY_CHANGES',
   snapshotIntervalMs: 'SPOTTER_SNAPSHOT_INTERVAL_MS',
   hnswM: 'SPOTTER_HNSW_M',

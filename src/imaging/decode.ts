@@ -90,7 +90,11 @@ const FAIL_ON: Record<RasterFormat, 'error' | 'warning'> = {
   avif: 'error',
 };
 
-export async function decodeImage(bytes: Buffer, limits: DecodeLimits): Promise<DecodedImage> {
+/**
+ * `beforePixels` is told the image's size once its header has passed the limits, before any
+ * pixel is decoded; it may throw to refuse the image (e.g. a budget of pixels in flight).
+ */
+export async function decodeImage(bytes: Buffer, limits: DecodeLimits, beforePixels?: (width: number, height: number) => void): Promise<DecodedImage> {
   if (bytes.length === 0) throw new AppError('IMAGE_EMPTY', 'the image is zero bytes long');
   if (bytes.length > limits.maxBytes) {
     throw new AppError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes, more than the limit of ${limits.maxBytes}`);
@@ -99,6 +103,7 @@ export async function decodeImage(bytes: Buffer, limits: DecodeLimits): Promise<
   const source = format === 'jpeg' ? prepareJpeg(bytes) : bytes;
   const header = await readHeader(source, format);
   const orientation = checkDimensions(header, limits);
+  beforePixels?.(header.width, header.height);
 
   const input = sharp(source, {
     failOn: FAIL_ON[format],

@@ -1,21 +1,32 @@
 import { AppError } from '../core/app-error.js';
 
+/** Holds `pixels` decoded pixels for the rest of the admitted request, or refuses with OVERLOADED. */
+export type ReservePixels = (pixels: number) => void;
+
 /**
  * Bounds concurrent model work and the queue in front of it: when the queue is full a caller
  * gets OVERLOADED (503 + Retry-After) at once instead of waiting without bound. `admit` bounds a
  * whole request (decode included) the same way, so that decoded images waiting for the models
- * can never number more than concurrency + queue.
+ * can never number more than concurrency + queue, and bounds their pixels: an image whose
+ * pixels would take the total held past `maxPixels` is refused before it is decoded.
  */
 export class InferenceLimiter {
   private active = 0;
   private admitted = 0;
+  private pixels = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly concurrency: number,
     private readonly maxQueue: number,
     private readonly retryAfterSeconds = 1,
+    private readonly maxPixels = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Decoded pixels held by admitted requests now. */
+  get pixelsInFlight(): number {
+    return this.pixels;
+  }
 
   get inFlight(): number {
     return this.active;
@@ -25,14 +36,28 @@ export class InferenceLimiter {
     return this.waiting.length;
   }
 
-  /** Runs a request that will call `run`; refused at once when concurrency + queue are all taken. */
-  async admit<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a request that will call `run`; refused at once when concurrency + queue are all taken.
+   * `work` is given `reserve` for the pixels of the image it is about to decode. An image is
+   * always let through while no other request holds pixels, however large (the decoder's own
+   * limit bounds it), so a lone request is never refused by this budget.
+   */
+  async admit<T>(work: (reserve: ReservePixels) => Promise<T>): Promise<T> {
     if (this.admitted >= this.concurrency + this.maxQueue) throw this.overloaded();
     this.admitted++;
+    let held = 0;
+    const reserve: ReservePixels = (pixels) => {
+      if (this.pixels > 0 && this.pixels + pixels > this.maxPixels) {
+        throw new AppError('OVERLOADED', `decoded images in flight would exceed ${this.maxPixels} pixels`, { retryAfterSeconds: this.retryAfterSeconds });
+      }
+      this.pixels += pixels;
+      held += pixels;
+    };
     try {
-      return await work();
+      return await work(reserve);
     } finally {
       this.admitted--;
+      this.pixels -= held;
     }
   }
 

@@ -1,9 +1,9 @@
 import { AppError } from '../core/app-error.js';
 import type { Box, Detection, Pack, RgbImage } from '../core/types.js';
 import { cropImage } from '../imaging/crop.js';
-import { decodeImage, DEFAULT_DECODE_LIMITS, sha256Hex, type DecodeLimits } from '../imaging/decode.js';
+import { decodeImage, DEFAULT_DECODE_LIMITS, sha256Hex, type DecodedImage, type DecodeLimits } from '../imaging/decode.js';
 import { decide } from './decision.js';
-import type { InferenceLimiter } from './inference-limiter.js';
+import type { InferenceLimiter, ReservePixels } from './inference-limiter.js';
 import { embedderOf, type DetectedObject, type EntrySink, type GalleryRef, type ImageResult, type LocalFeatures, type RecognizedObject, type VectorIndex } from './pipeline-types.js';
 import { resolveOptions, type RecognitionOptions, type RecognitionOverrides } from './recognition-options.js';
 import { StageTimer } from './stage-timer.js';
@@ -53,14 +53,19 @@ export class RecognitionPipeline {
     return pack;
   }
 
+  /** Decodes an admitted request's image, its pixels held in the limiter's budget until the request ends. */
+  private decodeAdmitted(bytes: Buffer, reserve: ReservePixels, timer: StageTimer): Promise<DecodedImage> {
+    return timer.time('decode', () => decodeImage(bytes, this.deps.limits, (width, height) => reserve(width * height)));
+  }
+
   async recognize(bytes: Buffer, gallery: GalleryRef, request?: RecognitionOverrides): Promise<ImageResult<RecognizedObject>> {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings, request);
     const timer = new StageTimer();
-    return this.deps.limiter.admit(async () => {
+    return this.deps.limiter.admit(async (reserve) => {
       // 1. Decode (before the models' turn, so that decoding the next image overlaps inference;
       // admission bounds how many decoded images can wait).
-      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+      const image = await this.decodeAdmitted(bytes, reserve, timer);
       const { decided, selected } = await this.deps.limiter.run(async () => {
         // 2. Detect, 3. choose the boxes to search (detections, or proposals plus the whole image).
         const detections = await this.subjects(pack, image, options, timer);
@@ -94,8 +99,8 @@ export class RecognitionPipeline {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
-    return this.deps.limiter.admit(async () => {
-      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    return this.deps.limiter.admit(async (reserve) => {
+      const image = await this.decodeAdmitted(bytes, reserve, timer);
       const detections = await this.deps.limiter.run(() => this.subjects(pack, image, options, timer));
       return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
     });
@@ -105,8 +110,8 @@ export class RecognitionPipeline {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
-    return this.deps.limiter.admit(async () => {
-      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    return this.deps.limiter.admit(async (reserve) => {
+      const image = await this.decodeAdmitted(bytes, reserve, timer);
       const objects = await this.deps.limiter.run(async () => {
         const detections = await this.subjects(pack, image, options, timer);
         const vectors = await this.embedBoxes(pack, image, detections, timer);
@@ -131,8 +136,8 @@ export class RecognitionPipeline {
       if (existing) throw new AppError('DUPLICATE_ENTRY', `these image bytes are already enrolled under this label as entry ${existing.id}`);
     }
     const stage = options.verify ? this.deps.verification : undefined;
-    const { subject, vector, features } = await this.deps.limiter.admit(async () => {
-      const image = await timer.time('decode', () => decodeImage(bytes, this.deps.limits));
+    const { subject, vector, features } = await this.deps.limiter.admit(async (reserve) => {
+      const image = await this.decodeAdmitted(bytes, reserve, timer);
       const { subject, crop, vector } = await this.deps.limiter.run(async () => {
         const subject = input.box ? givenBox(input.box, image, this.deps.limits) : await this.bestSubject(pack, image, options, timer);
         const [crop] = await this.cropBoxes(image, [subject], timer);

@@ -46,4 +46,21 @@ describe('InferenceLimiter', () => {
     await expect(limiter.admit(async () => { throw new Error('bad image'); })).rejects.toThrow('bad image');
     await expect(limiter.admit(async () => 'd')).resolves.toBe('d');
   });
+
+  it('holds the pixels of admitted images within the budget, lets a lone image through, and frees them at the end', async () => {
+    const limiter = new InferenceLimiter(2, 8, 1, 1000);
+    const gate = deferred();
+    const first = limiter.admit(async (reserve) => { reserve(600); await gate.promise; return 'first'; });
+    expect(limiter.pixelsInFlight).toBe(600);
+    await expect(limiter.admit(async (reserve) => { reserve(500); return 'too many'; })).rejects.toMatchObject({ code: 'OVERLOADED', retryAfterSeconds: 1 });
+    await expect(limiter.admit(async (reserve) => { reserve(400); return 'fits'; })).resolves.toBe('fits');
+    expect(limiter.pixelsInFlight).toBe(600);
+    gate.resolve();
+    await expect(first).resolves.toBe('first');
+    expect(limiter.pixelsInFlight).toBe(0);
+    // Alone, an image larger than the whole budget still goes through (the decoder's limit bounds it).
+    await expect(limiter.admit(async (reserve) => { reserve(5000); return 'alone'; })).resolves.toBe('alone');
+    await expect(limiter.admit(async (reserve) => { reserve(10); throw new Error('bad image'); })).rejects.toThrow('bad image');
+    expect(limiter.pixelsInFlight).toBe(0);
+  });
 });
