@@ -9,6 +9,7 @@ import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { clientError, frameworkErrors, registerErrorHandler, type ErrorCounter } from './error-handler.js';
 import { Metrics } from './metrics.js';
+import { errorResponse } from './schemas.js';
 import { entryRoutes } from './routes/entry-routes.js';
 import { galleryRoutes } from './routes/gallery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -98,6 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   metrics.register(app);
+  // Answers any /v1 route may give, listed in the OpenAPI document beside its own: a malformed
+  // request, a missing key (when one is set), an internal error, not ready or overloaded. (The
+  // health routes answer in their own shapes.)
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { response?: Record<number, unknown> } | undefined;
+    if (!schema || !route.url.startsWith('/v1/')) return;
+    schema.response = { 400: errorResponse, ...(config.apiKey ? { 401: errorResponse } : {}), 500: errorResponse, 503: errorResponse, ...schema.response };
+  });
 
   await app.register(async (scope) => {
     await healthRoutes(scope, deps);

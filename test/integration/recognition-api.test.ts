@@ -163,6 +163,7 @@ describe('recognition API (face pack)', () => {
     const spec = (await t.app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/galleries', '/v1/galleries/{name}/recognize', '/v1/galleries/{name}/entries/{id}']));
     expect(spec.paths['/healthz'].get.security).toEqual([]);
+    expect(Object.keys(spec.paths['/v1/galleries/{name}/entries/{id}'].get.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '500', '503']));
     expect(spec.paths['/readyz'].get.security).toEqual([]);
     expect((await t.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
