@@ -82,7 +82,6 @@ export class GalleryIndexes {
     );
   }
 
-  /** Forgets the gallery's index and its snapshot file (the bookkeeping row goes with the gallery). */
   /**
    * Forgets a deleted gallery's index and removes its snapshot. The deletion is already committed,
    * so a snapshot that cannot be removed now (e.g. a read-only folder) is only logged: the next
