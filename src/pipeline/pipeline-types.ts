@@ -24,7 +24,7 @@ export interface EntrySink<E extends { id: string }> {
        * The embedder that made `vector`, checked against the gallery's as the entry is stored:
        * the gallery may have been deleted and made again for another pack while it was embedded.
        */
-      embedder?: { embedderId: string; dimension: number; metric: Metric };
+      embedder?: EmbedderBinding;
     },
   ): E;
 }
@@ -35,8 +35,15 @@ export interface LocalFeatures {
   data: Uint8Array;
 }
 
-/** The embedder binding of a pack's vectors, as the store records it for a gallery. */
-export const embedderOf = (pack: Pack): { embedderId: string; dimension: number; metric: Metric } => ({
+/** Which embedder made a gallery's vectors, as the store records it. */
+export interface EmbedderBinding {
+  embedderId: string;
+  dimension: number;
+  metric: Metric;
+}
+
+/** The embedder binding of a pack's vectors. */
+export const embedderOf = (pack: Pack): EmbedderBinding => ({
   embedderId: pack.embedder.id,
   dimension: pack.embedder.dimension,
   metric: pack.embedder.metric,

@@ -7,7 +7,7 @@ import type { RgbImage } from '../../core/types.js';
 import { cropImage } from '../../imaging/crop.js';
 import type { DirectSession } from '../../inference/direct-session.js';
 import { loadPackManifest, NO_DETECTOR, type ModelManifest } from '../../inference/model-manifest.js';
-import type { GalleryRef } from '../../pipeline/pipeline-types.js';
+import { embedderOf, type GalleryRef } from '../../pipeline/pipeline-types.js';
 import type { RecognitionOverrides } from '../../pipeline/recognition-options.js';
 import type { Photo } from './bench-inputs.js';
 import { openRawModel } from './raw-models-bench.js';
@@ -34,8 +34,7 @@ export async function openBenchRuntime(base: Config, reference: Photo, packName 
   try {
     runtime = await bootstrap(benchConfig(base, dataDir));
     const pack = runtime.pipeline.pack(packName);
-    const embedding = { embedderId: pack.embedder.id, dimension: pack.embedder.dimension, metric: pack.embedder.metric };
-    const info = runtime.galleries.createGallery({ name: 'bench', pack: packName, embedder: embedding, settings: {} });
+    const info = runtime.galleries.createGallery({ name: 'bench', pack: packName, embedder: embedderOf(pack), settings: {} });
     const gallery: GalleryRef = { name: info.name, pack: info.pack, embedder: info.embedder, settings: info.settings as RecognitionOverrides };
     await runtime.pipeline.enrol(reference.bytes, gallery, { label: 'reference' }, runtime.galleries);
 

@@ -1,6 +1,7 @@
 import type { Runtime } from '../../bootstrap.js';
 import { AppError } from '../../core/app-error.js';
 import type { PortableEntry } from '../../gallery/gallery-types.js';
+import { embedderOf } from '../../pipeline/pipeline-types.js';
 import { Progress } from '../shared/progress.js';
 import { openGalleryFile } from './gallery-file.js';
 import { findGallery } from './offline-target.js';
@@ -29,7 +30,7 @@ export async function importGalleryFile(
   const { header, entries } = await openGalleryFile(file);
   const gallery = options.gallery ?? header.gallery;
   const pack = runtime.pipeline.pack(options.pack ?? header.pack);
-  const binding = { embedderId: pack.embedder.id, dimension: pack.embedder.dimension, metric: pack.embedder.metric };
+  const binding = embedderOf(pack);
   if (binding.embedderId !== header.embedder.embedderId || binding.dimension !== header.embedder.dimension || binding.metric !== header.embedder.metric) {
     throw new AppError(
       'EMBEDDER_MISMATCH',

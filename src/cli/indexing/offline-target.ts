@@ -5,6 +5,7 @@ import { AppError } from '../../core/app-error.js';
 import type { Entry, GalleryRef } from '../../gallery/gallery-types.js';
 import { validLabel } from '../../http/request-input.js';
 import { enrolBatched, type EnrolJob } from '../../pipeline/batch-enrolment.js';
+import { embedderOf } from '../../pipeline/pipeline-types.js';
 import type { RecognitionOverrides } from '../../pipeline/recognition-options.js';
 import { CliError } from '../shared/cli-main.js';
 import { classifyFailure, type ItemResult } from './index-report.js';
@@ -48,7 +49,7 @@ export class OfflineTarget implements IndexTarget {
     galleries.createGallery({
       name: gallery,
       pack: pack.name,
-      embedder: { embedderId: pack.embedder.id, dimension: pack.embedder.dimension, metric: pack.embedder.metric },
+      embedder: embedderOf(pack),
     });
     return { pack: pack.name, created: true };
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { GalleryInfo } from '../../gallery/gallery-types.js';
+import { embedderOf } from '../../pipeline/pipeline-types.js';
 import { resolveOptions, type RecognitionOverrides } from '../../pipeline/recognition-options.js';
 import type { AppDeps } from '../app-deps.js';
 import { createGalleryBody, errorResponse, galleryParams, galleryResponse, patchGalleryBody } from '../schemas.js';
@@ -24,7 +25,7 @@ export async function galleryRoutes(app: FastifyInstance, deps: AppDeps): Promis
     const gallery = deps.galleries.createGallery({
       name: request.body.name,
       pack: pack.name,
-      embedder: { embedderId: pack.embedder.id, dimension: pack.embedder.dimension, metric: pack.embedder.metric },
+      embedder: embedderOf(pack),
       settings: request.body.settings ?? {},
     });
     return reply.code(201).send(view(gallery));
