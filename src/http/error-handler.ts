@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -29,15 +30,9 @@ export interface ErrorBody {
   message: string;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 503: 'Service Unavailable', 507: 'Insufficient Storage',
-};
-
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   const statusCode = ERROR_CODES[code].status;
-  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message };
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
 function toAppError(err: FastifyError | Error): AppError {
@@ -64,11 +59,21 @@ export type ErrorCounter = (code: ErrorCode | 'CLIENT_CLOSED') => void;
  * valid percent-encoding, or a path parameter longer than the router's limit.
  */
 export function frameworkErrors(count: ErrorCounter) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    request.log.info({ code: error.code, reason: error.message }, 'request rejected');
-    count('BAD_REQUEST');
-    return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
-  };
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    answer(error, new AppError('BAD_REQUEST', error.message, { cause: error }), request, reply, count);
+}
+
+/** Counts and logs `err` as `appError`, and sends that in the service's shape, with no internals for a 5xx. */
+function answer(err: unknown, appError: AppError, request: FastifyRequest, reply: FastifyReply, count: ErrorCounter): FastifyReply {
+  count(appError.code);
+  if (appError.statusCode >= 500 && appError.code !== 'OVERLOADED' && appError.code !== 'NOT_READY') {
+    request.log.error({ err }, 'request failed');
+  } else {
+    request.log.info({ code: appError.code, reason: appError.message }, 'request rejected');
+  }
+  if (appError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(appError.retryAfterSeconds));
+  const message = appError.code === 'INTERNAL' ? 'internal error; see the server log for request ' + request.id : appError.message;
+  return reply.code(appError.statusCode).send(errorBody(appError.code, message));
 }
 
 /**
@@ -103,16 +108,7 @@ export function registerErrorHandler(app: FastifyInstance, count: ErrorCounter):
       count('CLIENT_CLOSED');
       return reply.code(400).send(errorBody('BAD_REQUEST', 'the request was not received in full'));
     }
-    const appError = toAppError(err);
-    count(appError.code);
-    if (appError.statusCode >= 500 && appError.code !== 'OVERLOADED' && appError.code !== 'NOT_READY') {
-      request.log.error({ err }, 'request failed');
-    } else {
-      request.log.info({ code: appError.code, reason: appError.message }, 'request rejected');
-    }
-    if (appError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(appError.retryAfterSeconds));
-    const message = appError.code === 'INTERNAL' ? 'internal error; see the server log for request ' + request.id : appError.message;
-    return reply.code(appError.statusCode).send(errorBody(appError.code, message));
+    return answer(err, toAppError(err), request, reply, count);
   });
 
   app.setNotFoundHandler((request, reply) => {
