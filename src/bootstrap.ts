@@ -13,6 +13,8 @@ export interface Runtime extends AppDeps {
   packs: ReadonlyMap<string, Pack>;
   /** Loads what would otherwise load on first use (the verifier's OpenCV runtime); never throws. */
   warmUp(): Promise<void>;
+  /** From now on readiness answers not ready (the process is about to stop); requests are still served. */
+  stopping(): void;
   dispose(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
   allowHeapGrowth();
   const disposers: (() => Promise<void>)[] = [];
   let ready = false;
+  let stopping = false;
   try {
     const packs = new Map<string, Pack>();
     for (const name of config.packs) {
@@ -69,6 +72,7 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
     const readiness = (): Readiness => {
       const packList = [...packs.values()].map((p) => ({ name: p.name, detector: p.detector.id, embedder: p.embedder.id, dimension: p.embedder.dimension }));
       if (!ready) return { ready, packs: packList, galleries: 0 };
+      if (stopping) return { ready: false, packs: packList, galleries: 0, problem: 'the service is stopping' };
       try {
         return { ready, packs: packList, galleries: galleries.listGalleries().length };
       } catch (err) {
@@ -87,6 +91,9 @@ export async function bootstrap(config: Config, options: { logger?: Logger } = {
         } catch (err) {
           logger.warn({ err }, 'verifier failed to load; verified requests will retry it');
         }
+      },
+      stopping() {
+        stopping = true;
       },
       async dispose() {
         ready = false;

@@ -20,9 +20,23 @@ async function main(): Promise<void> {
   const { logger } = runtime;
 
   let stopping = false;
+  let endDrain: (() => void) | undefined;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      endDrain?.(); // a second signal cuts the drain short
+      return;
+    }
     stopping = true;
+    runtime.stopping();
+    if (config.shutdownDrainMs > 0) {
+      // /readyz answers 503 from now on, so that a load balancer stops sending here, while the
+      // listener still accepts and serves whatever arrives until it does.
+      logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining (not ready, still serving)');
+      await new Promise<void>((resolve) => {
+        endDrain = resolve;
+        setTimeout(resolve, config.shutdownDrainMs).unref();
+      });
+    }
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     // Requests get the shutdown timeout to finish. Then the connections still open (a client
     // still sending, a request still waiting) are closed, and the store is closed in order all

@@ -39,6 +39,9 @@ export const configSchema = z.object({
   hnswEfConstruction: int(8, 4096).default(200),
   hnswEf: int(8, 4096).default(96),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
+  // 0: the listener closes as soon as a stop signal comes. Behind a load balancer, a few seconds
+  // let it see /readyz fail and stop sending before connections are refused.
+  shutdownDrainMs: int(0, 600_000).default(0),
   // 2 minutes: the largest body (32 MiB) at about 2 Mbit/s; a client that sends slower, or stops
   // sending, is cut off rather than holding a connection and its buffers.
   requestTimeoutMs: int(1000, 3_600_000).default(120_000),
@@ -77,6 +80,7 @@ export const ENV_VARS: Record<keyof z.infer<typeof configSchema>, string> = {
   hnswEfConstruction: 'SPOTTER_HNSW_EF_CONSTRUCTION',
   hnswEf: 'SPOTTER_HNSW_EF',
   shutdownTimeoutMs: 'SPOTTER_SHUTDOWN_TIMEOUT_MS',
+  shutdownDrainMs: 'SPOTTER_SHUTDOWN_DRAIN_MS',
   requestTimeoutMs: 'SPOTTER_REQUEST_TIMEOUT_MS',
   docs: 'SPOTTER_DOCS',
   allowDownloads: 'SPOTTER_ALLOW_DOWNLOADS',

@@ -65,6 +65,31 @@ describe('server process', () => {
     expect(server.output()).toContain('"msg":"stopped"');
   });
 
+  it('drains on SIGTERM with SPOTTER_SHUTDOWN_DRAIN_MS: not ready but still serving; a second signal ends the drain', async () => {
+    server = await startServer({ SPOTTER_DATA_DIR: dataDir, SPOTTER_SHUTDOWN_DRAIN_MS: '600000', LOG_LEVEL: 'info' });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    let ready = await fetch(`${server.url}/readyz`);
+    for (let tries = 0; ready.status === 200 && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ready = await fetch(`${server.url}/readyz`);
+    }
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, problem: 'the service is stopping' });
+    // Still listening and serving: a new connection, a request that needs the models.
+    const image = readFileSync(join(ROOT, 'test', 'fixtures', 'photos', 'astronaut.png')).toString('base64');
+    const detect = await fetch(`${server.url}/v1/detect?pack=face`, {
+      method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ image }),
+    });
+    expect(detect.status).toBe(200);
+    expect(server.output()).toContain('draining');
+    const second = Date.now();
+    server.child.kill('SIGTERM');
+    expect((await waitForExit(server.child)).code).toBe(0);
+    expect(Date.now() - second).toBeLessThan(30_000);
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+
   it('refuses to start with an invalid setting, naming it', async () => {
     await expect(startServer({ SPOTTER_DATA_DIR: dataDir, PORT: 'eighty' }, 10_000)).rejects.toThrow(/port \(PORT\)/);
   });
