@@ -9,6 +9,13 @@ import { z } from 'zod';
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
 
+/**
+ * HNSW parameters of new indexes. M 24 / ef 96: at 1M x 512-D the lowest search time for
+ * recall@10 >= 0.98 of those measured (M 16 needed ef 176 for 0.982, M 24 gives 0.991 at ef 96
+ * in less time); docs/performance.md.
+ */
+export const HNSW_DEFAULTS = { m: 24, efConstruction: 200, ef: 96 } as const;
+
 export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
   port: int(0, 65535).default(8080),
@@ -33,11 +40,9 @@ export const configSchema = z.object({
   maxPixelsInFlight: int(1, 1e12).default(420_000_000),
   snapshotEveryChanges: int(1, 1e9).default(1000),
   snapshotIntervalMs: int(1000, 86_400_000).default(60_000),
-  // M 24 / ef 96: at 1M x 512-D the lowest search time for recall@10 >= 0.98 of those measured
-  // (M 16 needed ef 176 for 0.982, M 24 gives 0.991 at ef 96 in less time); docs/performance.md.
-  hnswM: int(4, 128).default(24),
-  hnswEfConstruction: int(8, 4096).default(200),
-  hnswEf: int(8, 4096).default(96),
+  hnswM: int(4, 128).default(HNSW_DEFAULTS.m),
+  hnswEfConstruction: int(8, 4096).default(HNSW_DEFAULTS.efConstruction),
+  hnswEf: int(8, 4096).default(HNSW_DEFAULTS.ef),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   // 0: the listener closes as soon as a stop signal comes. Behind a load balancer, a few seconds
   // let it see /readyz fail and stop sending before connections are refused.

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { HNSW_DEFAULTS } from '../config/config.js';
 import { AppError } from '../core/app-error.js';
 import { join } from 'node:path';
 import { EntryRepo } from './entry-repo.js';
@@ -39,8 +40,11 @@ export function openStore(options: GalleryStoreOptions, logger: GalleryLogger): 
     const hnsw = options.hnsw ?? {};
     const indexes = new GalleryIndexes(galleries, entries, {
       dir: indexDir,
-      // The service's defaults (src/config): M 24, efConstruction 200, ef 96.
-      params: { m: hnsw.m ?? 24, efConstruction: hnsw.efConstruction ?? 200, ef: hnsw.ef ?? 96 },
+      params: {
+        m: hnsw.m ?? HNSW_DEFAULTS.m,
+        efConstruction: hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+        ef: hnsw.ef ?? HNSW_DEFAULTS.ef,
+      },
       initialCapacity: options.initialCapacity ?? 1024,
       compactDeletedFraction: options.compactDeletedFraction ?? 0.1,
       compactionSliceMs: options.compactionSliceMs ?? 20,
