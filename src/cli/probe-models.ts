@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openModel } from '../inference/model-loader.js';
-import { warmUp, type SessionOptions } from '../inference/onnx-session.js';
+import type { SessionOptions } from '../inference/onnx-session.js';
+import { greyImage, modelFeeds } from '../models/model-feeds.js';
 
 export interface ModelProbe {
   pack: string;
@@ -11,7 +12,7 @@ export interface ModelProbe {
   file: string;
   /** Manifest validation, sha256 check and session creation. */
   loadMs: number;
-  /** One run on zeros after a first (warm-up) run. */
+  /** One run on a grey image, preprocessed as the manifest says, after a first (warm-up) run. */
   inferenceMs: number;
   intraOpThreads: string;
 }
@@ -29,8 +30,11 @@ export async function probeModels(modelsDir: string, sessionOptions: SessionOpti
       const started = performance.now();
       const model = await openModel(join(modelsDir, pack, file), sessionOptions);
       const loadMs = performance.now() - started;
-      await warmUp(model.session);
-      const inferenceMs = await warmUp(model.session);
+      const feeds = await modelFeeds(model.manifest, [greyImage()]);
+      await model.session.run(feeds); // the first run pays for lazy allocations
+      const ran = performance.now();
+      await model.session.run(feeds);
+      const inferenceMs = performance.now() - ran;
       await model.session.dispose();
       probes.push({ pack, id: model.manifest.id, file: model.manifest.file, loadMs, inferenceMs, intraOpThreads: threads });
     }

@@ -30,8 +30,9 @@ export const extraInputSchema = z.strictObject({
 
 export const modelInputSchema = z.strictObject({
   name: z.string().min(1),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  // 4096 x 4096 is already 201 MB of float32 per image; real detectors and encoders take 224-1536.
+  width: z.number().int().positive().max(4096),
+  height: z.number().int().positive().max(4096),
   layout: z.enum(['NCHW', 'NHWC']),
   colour: z.enum(['RGB', 'BGR']),
   /**
@@ -43,7 +44,7 @@ export const modelInputSchema = z.strictObject({
   /** Padding pixel value 0..255 (before mean/std); 0 by default, 114 for Ultralytics letterbox. */
   padValue: z.number().min(0).max(255).optional(),
   /** 'centre-crop' only: the shorter side is scaled to this first (e.g. 256 for a 224 crop). */
-  shortestEdge: z.number().int().positive().optional(),
+  shortestEdge: z.number().int().positive().max(8192).optional(),
   /** Further inputs computed from the image (see extraInputSchema). */
   extraInputs: z.array(extraInputSchema).optional(),
   /** 'tf-bilinear' reproduces tf.image.resizeBilinear (no corner alignment, no half-pixel offset). */
@@ -256,11 +257,36 @@ export async function loadModelManifest(
 }
 
 /**
+ * What is wrong with the model's declared image input for the manifest's layout and size, or
+ * undefined when it fits: [N, 3, height, width] (NCHW) or [N, height, width, 3] (NHWC), where a
+ * dimension the model leaves symbolic fits any size, and a fixed batch can only be 1.
+ */
+export function imageInputProblem(shape: readonly (number | string)[] | undefined, input: Pick<ModelInput, 'layout' | 'width' | 'height'>): string | undefined {
+  if (!shape || shape.length === 0) return undefined; // rank not declared: nothing to check
+  const wanted = input.layout === 'NCHW' ? [3, input.height, input.width] : [input.height, input.width, 3];
+  const names = input.layout === 'NCHW' ? ['channels', 'height', 'width'] : ['height', 'width', 'channels'];
+  const declared = `is [${shape.join(', ')}] in the model`;
+  const expected = `the manifest's ${input.layout} ${input.width}x${input.height} input is [N, ${wanted.join(', ')}]`;
+  if (shape.length !== 4) return `${declared}, but ${expected}`;
+  const fixed = (d: number | string | undefined): d is number => typeof d === 'number' && d > 0;
+  const wrong = names.filter((_, i) => fixed(shape[i + 1]) && shape[i + 1] !== wanted[i]);
+  const listed = wrong.length > 1 ? `${wrong.slice(0, -1).join(', ')} and ${wrong.at(-1)} differ` : `${wrong[0]} differs`;
+  if (wrong.length) return `${declared}, but ${expected} (${listed}; check layout, width and height)`;
+  if (fixed(shape[0]) && shape[0] !== 1) return `${declared}: a fixed batch of ${shape[0]} is not supported (export it with a symbolic batch, or batch 1)`;
+  return undefined;
+}
+
+/**
  * Checks that a created session has the inputs and outputs the manifest names, and that every
  * model input is fed (the image or a declared extra input) with the declared element type.
  */
 export function checkSessionAgainstManifest(
-  session: { inputNames: readonly string[]; outputNames: readonly string[]; inputType?(name: string): string | undefined },
+  session: {
+    inputNames: readonly string[];
+    outputNames: readonly string[];
+    inputType?(name: string): string | undefined;
+    inputShape?(name: string): (number | string)[] | undefined;
+  },
   manifest: ModelManifest,
 ): void {
   const has = (list: readonly string[], name: string) => list.includes(name);
@@ -270,6 +296,8 @@ export function checkSessionAgainstManifest(
       `manifest ${manifest.id}: input name "${manifest.input.name}" is not in the model (model inputs: ${session.inputNames.join(', ')})`,
     );
   }
+  const imageProblem = imageInputProblem(session.inputShape?.(manifest.input.name), manifest.input);
+  if (imageProblem) throw new AppError('MODEL_INVALID', `manifest ${manifest.id}: input "${manifest.input.name}" ${imageProblem}`);
   const extras = manifest.input.extraInputs ?? [];
   for (const extra of extras) {
     if (!has(session.inputNames, extra.name)) {
@@ -304,14 +332,24 @@ export function checkSessionAgainstManifest(
 
 const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-/** Folder of a pack; the name pattern keeps it inside `modelsDir`. */
-export function packDir(modelsDir: string, packName: string): string {
-  if (!PACK_NAME.test(packName)) throw new AppError('PACK_NOT_FOUND', `no model pack named "${packName}"`);
-  return join(modelsDir, packName);
-}
-
 /** Folder of the catalog: manifests of packs that `models pull` or `models import` install. */
 export const CATALOG_DIR = 'catalog';
+
+/**
+ * Why `name` cannot name a pack folder, or undefined when it can. The pattern keeps a pack
+ * inside its models folder (no separators, no dots, so no hidden working folders either).
+ */
+export function packNameProblem(name: string): string | undefined {
+  if (!PACK_NAME.test(name)) return 'a pack name is lower-case letters, digits, "-" and "_", starting with a letter or digit';
+  if (name === CATALOG_DIR) return `"${CATALOG_DIR}" is the folder of the catalog, not a pack`;
+  return undefined;
+}
+
+/** Folder of a pack. */
+export function packDir(modelsDir: string, packName: string): string {
+  if (packNameProblem(packName)) throw new AppError('PACK_NOT_FOUND', `no model pack named "${packName}"`);
+  return join(modelsDir, packName);
+}
 
 const isFile = async (path: string) => (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
@@ -352,5 +390,9 @@ export async function loadPackManifest(modelsDir: string, packName: string): Pro
     throw new AppError('PACK_NOT_FOUND', hint ?? `no model pack named "${packName}" (no ${path})`);
   }
   const pack = parsePackManifest(await readJson(path, 'pack manifest'), `pack manifest ${path}`);
+  // The folder's name is the pack's everywhere (SPOTTER_PACKS, galleries, /readyz).
+  if (pack.name !== packName) {
+    throw new AppError('MODEL_INVALID', `pack manifest ${path} names the pack "${pack.name}", but its folder is "${packName}": the two must be the same`);
+  }
   return { pack, dir };
 }

@@ -252,25 +252,14 @@ export class OnnxSession {
   }
 }
 
-/** Zeros for every input of a session; symbolic dimensions (batch) are taken as 1 unless given. */
-function zeroFeeds(session: OnnxSession, inputs?: Record<string, number[]>): Record<string, InputTensor> {
+/** Zeros for every input of a session; symbolic dimensions (batch) are taken as 1. */
+function zeroFeeds(session: OnnxSession): Record<string, InputTensor> {
   const feeds: Record<string, InputTensor> = {};
   for (const name of session.inputNames) {
-    const dims = inputs?.[name] ?? (session.inputShape(name) ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const dims = (session.inputShape(name) ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     const size = dims.reduce((a, b) => a * b, 1);
     const type = session.inputType(name);
     feeds[name] = { data: type === 'int64' ? new BigInt64Array(size) : type === 'int32' ? new Int32Array(size) : new Float32Array(size), dims };
   }
   return feeds;
-}
-
-/**
- * Runs the session once on zeros so the first real request does not pay for lazy allocations.
- * Returns the time taken in milliseconds.
- */
-export async function warmUp(session: OnnxSession, inputs?: Record<string, number[]>): Promise<number> {
-  const feeds = zeroFeeds(session, inputs);
-  const started = performance.now();
-  await session.run(feeds);
-  return performance.now() - started;
 }

@@ -10,11 +10,12 @@ import {
   type EmbedderManifest,
   type LoadedModelManifest,
 } from '../inference/model-manifest.js';
-import { warmUp, type OnnxSession, type SessionOptions } from '../inference/onnx-session.js';
+import type { OnnxSession, SessionOptions } from '../inference/onnx-session.js';
 import { DECODER_FAMILIES } from './decoders/decoder-registry.js';
 import { OnnxDetector } from './decoders/onnx-detector.js';
 import { WholeImageDetector } from './decoders/whole-image-detector.js';
 import { OnnxEmbedder } from './embedders/onnx-embedder.js';
+import { greyImage } from './model-feeds.js';
 import { CenternetDetector } from './objects/centernet-detector.js';
 import { SsdFaceDetector } from './face/ssd-face-detector.js';
 import { TinyFaceDetector } from './face/tiny-face-detector.js';
@@ -53,7 +54,11 @@ export const EMBEDDER_IMPLEMENTATIONS: readonly string[] = Object.keys(EMBEDDERS
 export type LoadedPack = Pack;
 
 export interface LoadPackOptions extends SessionOptions {
-  /** Run each session once on zeros after loading. */
+  /**
+   * Run the detector and the embedder once after loading, on a grey image and through the same
+   * preprocessing, extra inputs and decoding as requests, so that a model that does not fit its
+   * manifest fails here.
+   */
   warmUp?: boolean;
   /** Use this detector manifest (the pack's `detector` or one of its `alternativeDetectors`). */
   detector?: string;
@@ -100,7 +105,9 @@ export async function loadPack(modelsDir: string, packName: string, options: Loa
     await detector.init();
     await embedder.init();
     if (options.warmUp) {
-      for (const part of [detector, embedder]) if (part.onnxSession) await warmUp(part.onnxSession);
+      const grey = greyImage();
+      await detector.detect(grey);
+      await embedder.embed([grey]);
     }
   } catch (error) {
     await embedder.dispose();

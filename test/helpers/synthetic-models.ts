@@ -188,14 +188,32 @@ function withCls(g: OnnxGraphBuilder, tokens: string): { sequence: string; cls: 
  * `save_infer_model/scale_0.tmp_1` [N, 512] = (per-channel image mean) x projection(512).
  */
 export const PPSHITU_REC_OUTPUT = 'save_infer_model/scale_0.tmp_1';
-export function ppShituRecModel(options: { dimension?: number; input?: string } = {}): Uint8Array {
+export function ppShituRecModel(options: { dimension?: number; input?: string; batch?: number } = {}): Uint8Array {
   const dimension = options.dimension ?? 512;
+  const batch = options.batch ?? 'p2o.DynamicDimension.0';
   const g = new OnnxGraphBuilder('pplcnetv2_rec');
-  const x = g.input(options.input ?? 'x', ['p2o.DynamicDimension.0', 3, 224, 224]);
+  const x = g.input(options.input ?? 'x', [batch, 3, 224, 224]);
   const pooled = g.op('GlobalAveragePool', [x]);
   const flat = g.op('Reshape', [pooled, g.constant('flat_shape', BigInt64Array.from([0n, 3n]), [2])]);
   g.op('MatMul', [flat, g.constant('projection', projection(dimension), [3, dimension])], {}, PPSHITU_REC_OUTPUT);
-  g.output(PPSHITU_REC_OUTPUT, ['p2o.DynamicDimension.0', dimension]);
+  g.output(PPSHITU_REC_OUTPUT, [batch, dimension]);
+  return g.toBytes(meta);
+}
+
+/**
+ * A ViT-style encoder whose patch embedding is a convolution, exported with symbolic height and
+ * width: `pixel_values` [batch, 3, height, width] -> `embeds` [batch, 3] (mean of 14 x 14 patches,
+ * which needs an input of at least 14 x 14).
+ */
+export function convPatchModel(): Uint8Array {
+  const g = new OnnxGraphBuilder('conv_patch');
+  g.input('pixel_values', ['batch_size', 3, 'height', 'width']);
+  const weights = new Float32Array(3 * 3 * 14 * 14);
+  for (let c = 0; c < 3; c++) weights.fill(1 / 196, (c * 3 + c) * 196, (c * 3 + c + 1) * 196);
+  const patches = g.op('Conv', ['pixel_values', g.constant('patch_embed', weights, [3, 3, 14, 14])], { strides: [14, 14] });
+  const pooled = g.op('GlobalAveragePool', [patches]);
+  g.op('Reshape', [pooled, g.constant('flat_shape', BigInt64Array.from([0n, 3n]), [2])], {}, 'embeds');
+  g.output('embeds', ['batch_size', 3]);
   return g.toBytes(meta);
 }
 

@@ -3,10 +3,6 @@ import { extname, join } from 'node:path';
 import type { RgbImage } from '../../core/types.js';
 import { cropImage } from '../../imaging/crop.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../imaging/decode.js';
-import { toTensor } from '../../imaging/tensor.js';
-import type { ModelManifest } from '../../inference/model-manifest.js';
-import type { InputTensor } from '../../inference/onnx-session.js';
-import { extraFeeds } from '../../models/decoders/extra-inputs.js';
 
 const PHOTO_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
@@ -48,11 +44,3 @@ export function centreCrop(image: RgbImage): Promise<RgbImage> {
   return cropImage(image, [w / 4, h / 4, (3 * w) / 4, (3 * h) / 4]);
 }
 
-/**
- * The complete feeds of a model for some images, built as the service builds them: the image
- * tensor from the manifest's preprocessing plus any derived inputs (scale factors, masks).
- */
-export async function modelFeeds(manifest: ModelManifest, images: readonly RgbImage[]): Promise<Record<string, InputTensor>> {
-  const tensor = await toTensor(images, manifest.input);
-  return { [manifest.input.name]: { data: tensor.data, dims: tensor.dims }, ...extraFeeds(manifest.input, tensor.transforms) };
-}

@@ -1,4 +1,5 @@
-import { modelFeeds, photoSubset, readPhotos, referencePhoto, type Photo } from './bench-inputs.js';
+import { modelFeeds } from '../../models/model-feeds.js';
+import { photoSubset, readPhotos, referencePhoto, type Photo } from './bench-inputs.js';
 import { openBenchRuntime, subjectCrops, type BenchRuntime } from './bench-runtime.js';
 import { interleave, ratio, summarize, timeLoop, type Summary } from './bench-stats.js';
 import { formatMs, formatRatio } from './bench-table.js';

@@ -3,7 +3,8 @@ import type { Box, RgbImage } from '../../core/types.js';
 import { cropImage } from '../../imaging/crop.js';
 import { loadPackManifest, NO_DETECTOR } from '../../inference/model-manifest.js';
 import { narrowThreads, OnnxSession, type InputTensor } from '../../inference/onnx-session.js';
-import { modelFeeds, type Photo } from './bench-inputs.js';
+import { modelFeeds } from '../../models/model-feeds.js';
+import type { Photo } from './bench-inputs.js';
 import type { BenchOptions } from './bench-types.js';
 import { openRawModel, serviceSessionOptions } from './raw-models-bench.js';
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { NO_DETECTOR, sha256File } from '../../inference/model-manifest.js';
 import { CliError, EXIT } from '../shared/cli-main.js';
 import { readCatalogEntry, readPackSource } from './catalog.js';
-import { installPack, type StagedFile } from './install.js';
+import { checkPackName, installPack, type StagedFile } from './install.js';
 
 export interface ImportOptions {
   modelsDir: string;
@@ -26,6 +26,7 @@ export interface ImportOptions {
  * one), and the pack is loaded once before it is put in place.
  */
 export async function importPack(options: ImportOptions): Promise<string> {
+  checkPackName(options.name);
   const source = options.manifestsDir
     ? { ...(await readPackSource(resolve(options.manifestsDir), options.name)), name: options.name }
     : await readCatalogEntry(options.catalogDir, options.name);

@@ -1,8 +1,8 @@
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256File } from '../../inference/model-manifest.js';
+import { packNameProblem, sha256File } from '../../inference/model-manifest.js';
 import { loadPack } from '../../models/pack-loader.js';
-import { CliError, writeFileAtomic } from '../shared/cli-main.js';
+import { CliError, EXIT, writeFileAtomic } from '../shared/cli-main.js';
 import type { PackSource } from './catalog.js';
 
 /** A model file ready to install: where its bytes are now and their sha256. */
@@ -26,6 +26,12 @@ export interface InstallOptions {
 /** Hidden working folder next to the packs (pack names cannot start with a dot). */
 export const workDir = (modelsDir: string): string => join(modelsDir, '.spotter-install');
 
+/** Refuses, as a usage error, a name that cannot be an installed pack's folder. */
+export function checkPackName(name: string): void {
+  const problem = packNameProblem(name);
+  if (problem) throw new CliError(`cannot install a pack named "${name}": ${problem}`, EXIT.usage);
+}
+
 const exists = async (path: string) => (await stat(path).catch(() => undefined)) !== undefined;
 
 /**
@@ -36,6 +42,7 @@ const exists = async (path: string) => (await stat(path).catch(() => undefined))
  */
 export async function installPack(options: InstallOptions): Promise<string> {
   const { modelsDir, source } = options;
+  checkPackName(source.name);
   const target = join(modelsDir, source.name);
   if ((await exists(target)) && !options.replace) {
     throw new CliError(`pack "${source.name}" is already installed in ${target}; pass --replace to install it again`);

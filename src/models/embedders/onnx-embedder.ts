@@ -17,6 +17,8 @@ export class OnnxEmbedder extends OnnxModel<EmbedderManifest> implements Embedde
   readonly metric = 'cosine' as const;
   protected readonly role = 'embedder';
   private extras: ExtraInput[] = [];
+  /** The model's batch is fixed at 1: crops go through one run each. */
+  private oneAtATime = false;
 
   get dimension(): number {
     return this.model.manifest.embedding.dimension;
@@ -28,12 +30,18 @@ export class OnnxEmbedder extends OnnxModel<EmbedderManifest> implements Embedde
     const problem = declared && poolingProblem(declared, embedding.pooling, embedding.dimension, embedding.skipTokens);
     if (problem) throw new AppError('MODEL_INVALID', `manifest ${this.id}: output "${embedding.output}" ${problem}`);
     this.extras = presentExtras(this.model.manifest.input, session.inputNames);
+    this.oneAtATime = session.inputShape(this.model.manifest.input.name)?.[0] === 1;
   }
 
-  /** Raw (unnormalised) vectors, one per crop, from a single batched run. */
+  /** Raw (unnormalised) vectors, one per crop, from a single batched run (one run per crop for a batch-1 model). */
   async embedRaw(crops: readonly RgbImage[]): Promise<Float32Array[]> {
     this.session(); // NOT_READY before init, even for no crops
     if (crops.length === 0) return [];
+    if (this.oneAtATime && crops.length > 1) {
+      const vectors: Float32Array[] = [];
+      for (const crop of crops) vectors.push(...(await this.embedRaw([crop])));
+      return vectors;
+    }
     const { input, embedding } = this.model.manifest;
     const [out] = (await this.runImages(crops, input, [embedding.output], this.extras)).outputs as [FloatTensor];
     const problem = poolingProblem(out.dims, embedding.pooling, this.dimension, embedding.skipTokens, crops.length);

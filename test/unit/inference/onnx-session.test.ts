@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnnxSession, ortSessionOptions, warmUp } from '../../../src/inference/onnx-session.js';
+import { OnnxSession, ortSessionOptions } from '../../../src/inference/onnx-session.js';
 import { OnnxGraphBuilder } from '../../../src/models/onnx/onnx-graph-builder.js';
 
 /** y = relu(x) * 2 with a symbolic batch dimension. */
@@ -27,9 +27,8 @@ describe('OnnxSession', () => {
     }
   });
 
-  it('warms up on zeros with symbolic dimensions taken as 1, and refuses runs after dispose', async () => {
+  it('refuses runs after dispose', async () => {
     const session = await OnnxSession.create(smallModel());
-    expect(await warmUp(session)).toBeGreaterThanOrEqual(0);
     await session.dispose();
     await session.dispose();
     await expect(session.run({ x: { data: new Float32Array(3), dims: [1, 3] } })).rejects.toThrow(/after dispose/);
