@@ -4,11 +4,11 @@ import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram,
 import { readImageList, scanLabelFolders, type ImageSet } from './shared/image-sources.js';
 import { openOffline } from './shared/offline-runtime.js';
 import { Progress } from './shared/progress.js';
-import { importGalleryFile } from './indexing/gallery-import.js';
+import { importGalleryFile, type ImportSummary } from './indexing/gallery-import.js';
 import { HttpTarget } from './indexing/http-target.js';
 import { IndexTally, plural, summaryText, type IndexReport } from './indexing/index-report.js';
 import type { IndexTarget, LabelledItem } from './indexing/index-target.js';
-import { OfflineTarget } from './indexing/offline-target.js';
+import { findGallery, OfflineTarget } from './indexing/offline-target.js';
 
 export interface IndexOptions {
   gallery?: string;
@@ -147,15 +147,16 @@ async function runImport(options: IndexOptions, file: string, signal: AbortSigna
       replace: options.replace ?? false,
       signal,
     });
-    const info = runtime.galleries.getGallery(summary.gallery);
+    const info = findGallery(runtime, summary.gallery) ? runtime.galleries.getGallery(summary.gallery) : null;
+    const galleryAfter = info ? { entries: info.entryCount, labels: info.labelCount } : null;
     const seconds = (performance.now() - started) / 1000;
-    const report = { command: 'index', mode: 'import', file: resolve(file), ...summary, interrupted: signal.aborted, seconds: round(seconds, 3), galleryAfter: { entries: info.entryCount, labels: info.labelCount } };
+    const report = { command: 'index', mode: 'import', file: resolve(file), ...summary, interrupted: signal.aborted, seconds: round(seconds, 3), galleryAfter };
     const reportPath = resolve(options.report ?? defaultReportPath('import', summary.gallery, 'json'));
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(
-      `${signal.aborted ? 'Interrupted: ' : ''}Imported ${summary.imported} entries into gallery "${summary.gallery}" (pack ${summary.pack}) from ${file}, no re-embedding.\n` +
+      `${importHeadline(summary, file, signal.aborted)}\n` +
         `  duplicates skipped   ${summary.skippedDuplicates}\n` +
-        `  gallery now          ${plural(info.entryCount, 'entry', 'entries')}, ${plural(info.labelCount, 'label', 'labels')}\n` +
+        `  gallery now          ${galleryAfter ? `${plural(galleryAfter.entries, 'entry', 'entries')}, ${plural(galleryAfter.labels, 'label', 'labels')}` : 'not created'}\n` +
         `  time                 ${seconds.toFixed(1)} s\n` +
         `  report               ${reportPath}\n`,
     );
@@ -163,6 +164,14 @@ async function runImport(options: IndexOptions, file: string, signal: AbortSigna
   } finally {
     await runtime.dispose();
   }
+}
+
+function importHeadline(summary: ImportSummary, file: string, interrupted: boolean): string {
+  const done = `${plural(summary.imported, 'entry', 'entries')} into gallery "${summary.gallery}" (pack ${summary.pack}) from ${file}, no re-embedding.`;
+  if (!interrupted) return `Imported ${done}`;
+  if (!summary.created && !summary.replaced && summary.imported + summary.skippedDuplicates === 0) return `Interrupted while checking ${file}; the gallery was not changed.`;
+  // A rerun with --replace would delete what this run imported; without it, it skips those rows.
+  return `Interrupted: imported ${done} Run the same command${summary.replaced ? ' without --replace' : ''} again to continue.`;
 }
 
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;

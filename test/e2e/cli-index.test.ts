@@ -141,6 +141,54 @@ describe('index and export CLIs', () => {
     expect(refused.stderr).toContain('EMBEDDER_MISMATCH');
   });
 
+  it('index --import checks the whole file first: a bad line or a truncated .gz leaves the gallery as it was', async () => {
+    const otherEnv = cliEnv(join(tmp, 'data-copy'));
+    const lines = gunzipSync(readFileSync(join(tmp, 'faces.gallery.jsonl.gz'))).toString('utf8').trim().split('\n');
+    const entries = lines.slice(1);
+    const exportedCount = async (gallery: string) => {
+      const run = await runCli('export-command.js', ['--gallery', gallery, '--out', join(tmp, `count-${gallery}.jsonl`)], otherEnv);
+      return run.code === 0 ? Number(/Exported (\d+) entr/.exec(run.stdout)![1]) : run.stderr;
+    };
+    const importFile = (file: string, ...extra: string[]) => runCli('index-command.js', ['--import', file, '--report', join(tmp, 'bad-import.json'), ...extra], otherEnv);
+    expect(await exportedCount('faces')).toBe(folder.enrollable);
+
+    // Line 6 is not JSON: with --replace, nothing is deleted.
+    const broken = [...lines];
+    broken[5] = '{"label": broken';
+    writeFileSync(join(tmp, 'broken.jsonl'), broken.join('\n'));
+    const badJson = await importFile(join(tmp, 'broken.jsonl'), '--replace');
+    expect(badJson.code).toBe(1);
+    expect(badJson.stderr).toContain(`${join(tmp, 'broken.jsonl')} line 6: not valid JSON`);
+    expect(await exportedCount('faces')).toBe(folder.enrollable);
+
+    // A truncated gzip file: the error names the file, and nothing is deleted.
+    const gz = readFileSync(join(tmp, 'faces.gallery.jsonl.gz'));
+    writeFileSync(join(tmp, 'cut.jsonl.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
+    const cut = await importFile(join(tmp, 'cut.jsonl.gz'), '--replace');
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain(`${join(tmp, 'cut.jsonl.gz')}: the gzip data is corrupt or truncated`);
+    expect(await exportedCount('faces')).toBe(folder.enrollable);
+
+    // The store's rules are checked with the file's line numbers, past the first 1000 rows too,
+    // and a new gallery is not created from a file that fails.
+    const many = Array.from({ length: 1300 }, (_, i) => entries[i % entries.length]!);
+    const nan = JSON.parse(many[2]!) as { vector: string };
+    nan.vector = Buffer.from(new Float32Array(128).fill(Number.NaN).buffer).toString('base64');
+    const badLabel = JSON.parse(many[1203]!) as { label: string };
+    badLabel.label = 'tab\there';
+    const withNan = [lines[0], ...many.slice(0, 2), JSON.stringify(nan), ...many.slice(3)];
+    writeFileSync(join(tmp, 'nan.jsonl'), withNan.join('\n'));
+    const nanRun = await importFile(join(tmp, 'nan.jsonl'), '--gallery', 'fresh');
+    expect(nanRun.code).toBe(1);
+    expect(nanRun.stderr).toContain(`${join(tmp, 'nan.jsonl')} line 4: BAD_REQUEST: The entry vector must be finite`);
+    const withLabel = [lines[0], ...many.slice(0, 1203), JSON.stringify(badLabel), ...many.slice(1204)];
+    writeFileSync(join(tmp, 'label.jsonl'), withLabel.join('\n'));
+    const labelRun = await importFile(join(tmp, 'label.jsonl'), '--gallery', 'fresh');
+    expect(labelRun.code).toBe(1);
+    expect(labelRun.stderr).toContain(`${join(tmp, 'label.jsonl')} line 1205: INVALID_LABEL`);
+    expect(await exportedCount('fresh')).toContain('GALLERY_NOT_FOUND');
+  });
+
   it('offline indexing refuses a data folder the service holds; --url goes through its API', async () => {
     const serviceData = join(tmp, 'data-service');
     server = await startServer({ SPOTTER_DATA_DIR: serviceData, SPOTTER_PACKS: 'face', SPOTTER_DEFAULT_PACK: 'face' });

@@ -52,7 +52,10 @@ export function encodeVector(vector: Float32Array): string {
 
 export function decodeVector(base64: string, dimension: number): Float32Array {
   const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== dimension * 4) throw new Error(`the vector has ${bytes.length / 4} values, the header says ${dimension}`);
+  if (bytes.length !== dimension * 4) {
+    const values = bytes.length % 4 === 0 ? `${bytes.length / 4} float32 values` : 'not a whole number of float32 values';
+    throw new Error(`the vector is ${bytes.length} bytes (${values}); the header's dimension ${dimension} needs ${dimension * 4}`);
+  }
   const vector = new Float32Array(dimension);
   for (let i = 0; i < dimension; i++) vector[i] = bytes.readFloatLE(i * 4);
   return vector;
@@ -101,8 +104,13 @@ export interface OpenedGalleryFile {
   entries: AsyncIterable<PortableEntry>;
 }
 
-export async function openGalleryFile(path: string): Promise<OpenedGalleryFile> {
-  const lines = createInterface({ input: await inputStream(path), crlfDelay: Infinity })[Symbol.asyncIterator]();
+export interface OpenOptions {
+  /** Further checks of each entry (e.g. the store's); what it throws is reported with the line number. */
+  check?: (entry: PortableEntry) => void;
+}
+
+export async function openGalleryFile(path: string, options: OpenOptions = {}): Promise<OpenedGalleryFile> {
+  const lines = readLines(path, await inputStream(path));
   const first = await lines.next();
   if (first.done) throw new CliError(`${path} is empty, not a gallery file`);
   let header: GalleryFileHeader;
@@ -118,16 +126,36 @@ export async function openGalleryFile(path: string): Promise<OpenedGalleryFile> 
       if (next.value.trim() === '') continue;
       try {
         const { localFeatures, ...e } = entrySchema.parse(JSON.parse(next.value));
-        yield {
+        const entry: PortableEntry = {
           ...e, box: e.box as Box, vector: decodeVector(e.vector, header.embedder.dimension),
           ...(localFeatures ? { localFeatures: { verifier: localFeatures.verifier, data: new Uint8Array(Buffer.from(localFeatures.data, 'base64')) } } : {}),
         };
+        options.check?.(entry);
+        yield entry;
       } catch (error) {
-        throw new CliError(`${path} line ${lineNumber} is not a valid entry: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`);
+        throw new CliError(`${path} line ${lineNumber}: ${describeLineError(error)}`);
       }
     }
   }
   return { header, entries: entries() };
+}
+
+function describeLineError(error: unknown): string {
+  if (error instanceof z.ZodError) return `not a valid entry: ${z.prettifyError(error)}`;
+  if (error instanceof SyntaxError) return `not valid JSON: ${error.message}`;
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`;
+}
+
+/** The file's lines; a read or decompression error names the file (a truncated .gz, a folder). */
+async function* readLines(path: string, input: Readable): AsyncGenerator<string> {
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) yield line;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const gzip = typeof e.code === 'string' && e.code.startsWith('Z_');
+    throw new CliError(`${path}: ${gzip ? `the gzip data is corrupt or truncated (${e.code}: ${e.message})` : `cannot read it: ${e.message}`}`);
+  }
 }
 
 /** gzip is recognised by its magic bytes, whatever the file is called. */
@@ -140,5 +168,9 @@ async function inputStream(path: string): Promise<Readable> {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
   }
   const raw = createReadStream(path);
-  return magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
+  if (magic[0] !== 0x1f || magic[1] !== 0x8b) return raw;
+  // pipe() does not pass a read error on; the gunzip stream carries it to the reader.
+  const gunzip = createGunzip();
+  raw.on('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
 }

@@ -6,6 +6,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** A plain line at least this often when the output is not a terminal. */
   intervalMs?: number;
+  /** What the rate counts: "img" (default) or e.g. "entries". */
+  unit?: string;
 }
 
 /**
@@ -18,6 +20,7 @@ export class Progress {
   private readonly bar: cliProgress.SingleBar | undefined;
   private readonly step: number;
   private readonly intervalMs: number;
+  private readonly unit: string;
   private done = 0;
   private lastLineAt = performance.now();
   private lastLineDone = 0;
@@ -28,11 +31,12 @@ export class Progress {
   ) {
     this.stream = options.stream ?? process.stderr;
     this.intervalMs = options.intervalMs ?? 10_000;
+    this.unit = options.unit ?? 'img';
     this.step = Math.max(1, Math.ceil(total / 20));
     if (this.stream.isTTY) {
       this.bar = new cliProgress.SingleBar({
         stream: this.stream,
-        format: `${options.title} [{bar}] {percentage}% | {value}/{total} | {rate} img/s | ETA {eta_formatted} | {counts}`,
+        format: `${options.title} [{bar}] {percentage}% | {value}/{total} | {rate} ${this.unit}/s | ETA {eta_formatted} | {counts}`,
         barsize: 24,
         hideCursor: true,
         etaBuffer: 50,
@@ -53,7 +57,7 @@ export class Progress {
     if (this.done >= this.total || this.done - this.lastLineDone >= this.step || now - this.lastLineAt >= this.intervalMs) {
       const eta = rate > 0 ? (this.total - this.done) / rate : 0;
       const percent = this.total > 0 ? Math.floor((100 * this.done) / this.total) : 100;
-      this.stream.write(`${this.options.title}: ${this.done}/${this.total} (${percent}%) ${rate.toFixed(1)} img/s ETA ${formatSeconds(eta)} | ${counts}\n`);
+      this.stream.write(`${this.options.title}: ${this.done}/${this.total} (${percent}%) ${rate.toFixed(1)} ${this.unit}/s ETA ${formatSeconds(eta)} | ${counts}\n`);
       this.lastLineAt = now;
       this.lastLineDone = this.done;
     }

@@ -45,7 +45,9 @@ describe('portable gallery file', () => {
     const v = new Float32Array([1, -2.5, Math.PI]);
     expect(encodeVector(v)).toBe(Buffer.from([0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0, 0xdb, 0x0f, 0x49, 0x40]).toString('base64'));
     expect(decodeVector(encodeVector(v), 3)).toEqual(v);
-    expect(() => decodeVector(encodeVector(v), 4)).toThrow(/3 values, the header says 4/);
+    expect(() => decodeVector(encodeVector(v), 4)).toThrow("the vector is 12 bytes (3 float32 values); the header's dimension 4 needs 16");
+    // 507 bytes are not a whole number of float32 values: say bytes, not "126.75 values".
+    expect(() => decodeVector(Buffer.alloc(507).toString('base64'), 128)).toThrow("the vector is 507 bytes (not a whole number of float32 values); the header's dimension 128 needs 512");
   });
 
   it('round-trips as JSON Lines and as gzip', async () => {
@@ -68,7 +70,27 @@ describe('portable gallery file', () => {
     await expect(openGalleryFile(join(dir, 'bad.jsonl'))).rejects.toThrow(/not a spotter-gallery file version 1/);
     const lines = (await readFile(join(dir, 'g.jsonl'), 'utf8')).split('\n');
     await writeFile(join(dir, 'broken.jsonl'), [lines[0], lines[1], '{"label":"x"}'].join('\n'));
-    await expect(readAll(join(dir, 'broken.jsonl'))).rejects.toThrow(/line 3 is not a valid entry/);
+    await expect(readAll(join(dir, 'broken.jsonl'))).rejects.toThrow(`${join(dir, 'broken.jsonl')} line 3: not a valid entry`);
+    await writeFile(join(dir, 'json.jsonl'), [lines[0], lines[1], '{"label": broken'].join('\n'));
+    await expect(readAll(join(dir, 'json.jsonl'))).rejects.toThrow(`${join(dir, 'json.jsonl')} line 3: not valid JSON`);
+  });
+
+  it('runs the caller\'s check on every entry and reports what it throws with the line number', async () => {
+    const check = (e: PortableEntry) => {
+      if (e.label === 'Blue shoe') throw Object.assign(new Error('no blue'), { code: 'INVALID_LABEL' });
+    };
+    const opened = await openGalleryFile(join(dir, 'g.jsonl'), { check });
+    const read: string[] = [];
+    await expect((async () => {
+      for await (const e of opened.entries) read.push(e.label);
+    })()).rejects.toThrow(`${join(dir, 'g.jsonl')} line 3: INVALID_LABEL: no blue`);
+    expect(read).toEqual(['Red shoe']);
+  });
+
+  it('names the file when its gzip data is cut short', async () => {
+    const gz = await readFile(join(dir, 'g.jsonl.gz'));
+    await writeFile(join(dir, 'cut.jsonl.gz'), gz.subarray(0, gz.length - 12));
+    await expect(readAll(join(dir, 'cut.jsonl.gz'))).rejects.toThrow(`${join(dir, 'cut.jsonl.gz')}: the gzip data is corrupt or truncated`);
   });
 
   it('fails rather than writes a header whose count does not match', async () => {
