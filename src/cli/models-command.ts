@@ -4,7 +4,7 @@ import { CATALOG_DIR } from '../inference/model-manifest.js';
 import { importPack } from './models/import.js';
 import { formatListing, inspectModel, listModels } from './models/list.js';
 import { pullPack } from './models/pull.js';
-import { CliError, EXIT, isMain, newProgram, runMain } from './shared/cli-main.js';
+import { CliError, EXIT, isMain, newProgram, runMain, userPath } from './shared/cli-main.js';
 
 interface CommonOptions {
   modelsDir?: string;
@@ -25,10 +25,13 @@ function parseRetries(value: string): number {
  */
 export async function modelsMain(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // Paths given on the command line are the user's (from the folder npm was run in); the
+  // configured models folder is the service's own (from the project, as the server reads it).
   const dirs = (o: CommonOptions) => {
-    const modelsDir = resolve(o.modelsDir ?? loadConfig(env).modelsDir);
-    return { modelsDir, catalogDir: resolve(o.catalog ?? join(modelsDir, CATALOG_DIR)) };
+    const modelsDir = o.modelsDir === undefined ? resolve(loadConfig(env).modelsDir) : userPath(o.modelsDir);
+    return { modelsDir, catalogDir: o.catalog === undefined ? join(modelsDir, CATALOG_DIR) : userPath(o.catalog) };
   };
+  const given = (path: string | undefined) => (path === undefined ? undefined : userPath(path));
   const program = newProgram('models', 'Install and inspect model packs (docs/models.md).');
   const common = (cmd: ReturnType<typeof program.command>) =>
     cmd.option('--models-dir <dir>', 'folder of installed packs (default SPOTTER_MODELS_DIR or models)').option('--catalog <dir>', 'catalog folder (default <models-dir>/catalog)');
@@ -62,7 +65,15 @@ export async function modelsMain(argv: string[], env: Record<string, string | un
     .option('--manifests <dir>', 'your own pack.json and model manifests instead of the catalog entry')
     .option('--replace', 'replace an installed pack of the same name')
     .action(async (name: string, o: CommonOptions & { detector?: string; embedder?: string; manifests?: string; replace?: boolean }) => {
-      const target = await importPack({ ...dirs(o), name, detector: o.detector, embedder: o.embedder, manifestsDir: o.manifests, replace: o.replace, log: out });
+      const target = await importPack({
+        ...dirs(o),
+        name,
+        detector: given(o.detector),
+        embedder: given(o.embedder),
+        manifestsDir: given(o.manifests),
+        replace: o.replace,
+        log: out,
+      });
       out(`installed pack "${name}" in ${target}; serve it with SPOTTER_PACKS=${name}`);
     });
 
@@ -70,7 +81,7 @@ export async function modelsMain(argv: string[], env: Record<string, string | un
     .command('inspect <file>')
     .description('Print the inputs and outputs of an ONNX file, to write its manifest.')
     .action(async (file: string) => {
-      process.stdout.write(await inspectModel(resolve(file)));
+      process.stdout.write(await inspectModel(userPath(file)));
     });
 
   await program.parseAsync(argv, { from: 'user' });

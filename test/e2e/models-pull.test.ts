@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { dinov2Model, picodetNmsModel, ppShituRecModel, sha256, solidImage } fro
  * `npm run models -- pull` as a process against an HTTP server on 127.0.0.1 that serves a small
  * model, can corrupt it and can cut a transfer half-way; Range requests are honoured.
  */
-type Mode = 'ok' | 'corrupt' | 'cut-first';
+type Mode = 'ok' | 'corrupt' | 'cut-first' | 'html-first';
 
 interface Served {
   server: Server;
@@ -27,6 +27,14 @@ function serve(bytes: Uint8Array): Promise<Served> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const range = req.headers.range;
     state.requests.push({ range });
+    const { port } = state.server.address() as AddressInfo;
+    // Redirects: to this server's model (allowed), or to the same place as an IPv4-mapped IPv6
+    // address, which the transport rule refuses as not plainly loopback.
+    if (req.url === '/moved') return void res.writeHead(302, { location: '/dinov2/model.onnx' }).end();
+    if (req.url === '/moved-away') return void res.writeHead(302, { location: `http://[::ffff:127.0.0.1]:${port}/dinov2/model.onnx` }).end();
+    if (state.mode === 'html-first' && state.requests.length === 1) {
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>rate limited, try later</body></html>');
+    }
     let body = Buffer.from(bytes);
     if (state.mode === 'corrupt') body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
     const start = range ? Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0) : 0;
@@ -74,7 +82,7 @@ describe('models pull against a local server', () => {
   let served: Served;
 
   /** A catalog entry like dinov2-small's, pointing at the local server. */
-  async function writeCatalog(pin: boolean): Promise<void> {
+  async function writeCatalog(pin: boolean, download: { url?: string; size?: boolean } = {}): Promise<void> {
     const dir = join(catalogDir, 'tiny-dino');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'pack.json'), JSON.stringify({
@@ -83,7 +91,11 @@ describe('models pull against a local server', () => {
     }));
     const manifest = JSON.parse(await readFile(join(ROOT, 'models/catalog/dinov2-small/dinov2-small.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(dir, 'tiny-dino.json'), JSON.stringify({
-      ...manifest, id: 'tiny-dino', file: 'tiny-dino.onnx', sha256: pin ? sha256(bytes) : null, download: { url: served.url, size: bytes.length },
+      ...manifest,
+      id: 'tiny-dino',
+      file: 'tiny-dino.onnx',
+      sha256: pin ? sha256(bytes) : null,
+      download: { url: download.url ?? served.url, ...(download.size === false ? {} : { size: bytes.length }) },
     }));
   }
 
@@ -180,6 +192,35 @@ describe('models pull against a local server', () => {
     const installed = JSON.parse(await readFile(join(modelsDir, 'tiny-dino', 'tiny-dino.json'), 'utf8')) as { sha256: string };
     expect(installed.sha256).toBe(sha256(bytes));
   });
+  it('follows redirects only to URLs the transport rule allows, naming a refused one', async () => {
+    const origin = new URL(served.url).origin;
+    await writeCatalog(true, { url: `${origin}/moved` });
+    const moved = await pull('--allow-network');
+    expect(moved.code).toBe(0);
+    expect(sha256(await readFile(join(modelsDir, 'tiny-dino', 'tiny-dino.onnx')))).toBe(sha256(bytes));
+    await writeCatalog(true, { url: `${origin}/moved-away` });
+    const away = await pull('--allow-network', '--replace');
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain(`${origin}/moved-away redirects to http://[::ffff:7f00:1]:`);
+    expect(away.stderr).toMatch(/which is refused: only https, or http to this machine/);
+  });
+
+  it('deletes an unpinned download that does not install, and never resumes an unpinned file across runs', async () => {
+    await writeCatalog(false, { size: false });
+    served.mode = 'html-first';
+    const first = await pull('--allow-network', '--trust-unpinned');
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/the unpinned download\(s\) were deleted/);
+    expect(await exists(part())).toBe(false);
+    // Bytes left by a run that was killed are not built on either.
+    await mkdir(join(modelsDir, '.spotter-install', 'downloads', 'tiny-dino'), { recursive: true });
+    await writeFile(part(), '<html>');
+    const second = await pull('--allow-network', '--trust-unpinned');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/unpinned, so the partial download of an earlier run is not resumed; starting again/);
+    expect(served.requests.map((r) => r.range)).toEqual([undefined, undefined]);
+    expect(sha256(await readFile(join(modelsDir, 'tiny-dino', 'tiny-dino.onnx')))).toBe(sha256(bytes));
+  });
 });
 
 describe('models inspect / import / list as a process', () => {
@@ -210,5 +251,27 @@ describe('models inspect / import / list as a process', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/pp-shituv2\n {2}detector {2}pp-shituv2-picodet-lcnet-x2\.5-mainbody \(picodet-nms\)\n {2}embedder {2}pp-shituv2-pplcnetv2-base-rec \(512-D\)\n {2}state {5}installed/);
     expect(listed.stdout).toMatch(/dinov2-small\n {2}detector {2}none \(whole image\)\n.*\n {2}state {5}not installed: npm run models -- pull dinov2-small --allow-network --trust-unpinned/);
+  });
+
+  it('takes relative paths from the folder npm was run in (INIT_CWD), as the other commands do', async () => {
+    const inspected = await runModels(['inspect', 'rec.onnx'], { INIT_CWD: root });
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toContain(join(root, 'rec.onnx'));
+    const catalog = join(ROOT, 'models', 'catalog');
+    const imported = await runModels(['import', 'pp-shituv2', '--detector', 'det.onnx', '--embedder', 'rec.onnx', '--models-dir', 'relative-models', '--catalog', catalog], { INIT_CWD: root });
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    expect(await exists(join(root, 'relative-models', 'pp-shituv2', 'pack.json'))).toBe(true);
+  });
+
+  it('lists the other packs when one catalog entry cannot be read, saying what is wrong with it', async () => {
+    const catalog = join(root, 'broken-catalog');
+    await cp(join(ROOT, 'models', 'catalog', 'dinov2-small'), join(catalog, 'dinov2-small'), { recursive: true });
+    await mkdir(join(catalog, 'zz-broken'), { recursive: true });
+    await writeFile(join(catalog, 'zz-broken', 'pack.json'), JSON.stringify({ name: 'zz-broken', detector: 'none', embedder: 'missing.json', defaults: { threshold: 0.5, topK: 5, maxObjects: 1, minScore: 0, wholeImageFallback: true } }));
+    const listed = await runModels(['list', '--models-dir', join(root, 'empty-models'), '--catalog', catalog]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/dinov2-small\n(.*\n){2} {2}state {5}not installed/);
+    expect(listed.stdout).toMatch(/zz-broken\n(.*\n){2} {2}state {5}catalog entry invalid: model manifest .*missing\.json/);
   });
 });

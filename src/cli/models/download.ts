@@ -11,6 +11,8 @@ export interface DownloadOptions {
   retries?: number;
   /** Abort an attempt when no byte arrives for this long. */
   idleTimeoutMs?: number;
+  /** A .part left when the retries run out is kept for the next run to resume (false: deleted). */
+  resumedByNextRun?: boolean;
   log?: (line: string) => void;
 }
 
@@ -38,6 +40,41 @@ export function checkDownloadUrl(url: string): URL {
 
 class RetryableError extends Error {}
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+/**
+ * GET with redirects followed by hand, so that every hop is held to the same rule as the first
+ * URL (https, or http to this machine) instead of fetch following them anywhere.
+ */
+async function get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    let response: Response;
+    try {
+      response = await fetch(current, { headers, signal, redirect: 'manual' });
+    } catch (cause) {
+      throw new RetryableError(`cannot reach ${current}: ${(cause as Error).message}`);
+    }
+    const location = response.headers.get('location');
+    if (!REDIRECTS.has(response.status) || location === null) return response;
+    await response.body?.cancel();
+    if (hops === MAX_REDIRECTS) throw new CliError(`${url}: more than ${MAX_REDIRECTS} redirects`);
+    let next: string;
+    try {
+      next = new URL(location, current).href;
+    } catch {
+      throw new CliError(`${current} redirects to "${location}", which is not a URL`);
+    }
+    try {
+      checkDownloadUrl(next);
+    } catch (error) {
+      throw new CliError(`${current} redirects to ${next}, which ${(error as Error).message.replace(/^download URL \S+ /, '')}`);
+    }
+    current = next;
+  }
+}
+
 /** One request: appends to the .part file from its current size (or restarts it). */
 async function attempt(options: DownloadOptions, log: (line: string) => void): Promise<void> {
   let offset = await sizeOf(options.partPath);
@@ -54,12 +91,7 @@ async function attempt(options: DownloadOptions, log: (line: string) => void): P
     timer = setTimeout(() => controller.abort(), idle);
   };
   try {
-    let response: Response;
-    try {
-      response = await fetch(options.url, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {}, signal: controller.signal, redirect: 'follow' });
-    } catch (cause) {
-      throw new RetryableError(`cannot reach ${options.url}: ${(cause as Error).message}`);
-    }
+    const response = await get(options.url, offset > 0 ? { range: `bytes=${offset}-` } : {}, controller.signal);
     if (response.status === 416 && offset > 0) return; // the .part already holds every byte
     let append = false;
     if (response.status === 206) {
@@ -116,6 +148,10 @@ export async function downloadResumable(options: DownloadOptions): Promise<Downl
     } catch (error) {
       if (!(error instanceof RetryableError)) throw error;
       if (n > retries) {
+        if (options.resumedByNextRun === false) {
+          await rm(options.partPath, { force: true });
+          throw new CliError(`${error.message}; the partial download was deleted, run the command again`);
+        }
         throw new CliError(`${error.message}; ${await sizeOf(options.partPath)} bytes are kept in ${options.partPath}, run the command again to resume`);
       }
       log(`${error.message}; retrying (${n} of ${retries})`);

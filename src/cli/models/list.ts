@@ -14,7 +14,11 @@ export interface PackListing {
   embedder: string;
   /** The command that installs a catalog pack (arguments of `npm run models --`). */
   install?: string;
+  /** Why the pack's manifests cannot be read (the pack cannot be loaded or installed as it is). */
+  problem?: string;
 }
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const isFile = async (path: string) => (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
@@ -33,9 +37,9 @@ export async function listModels(modelsDir: string, catalogDir: string): Promise
   const rows: PackListing[] = [];
   const installed = await listPacks(modelsDir);
   for (const name of installed) {
-    const source = await readPackSource(join(modelsDir, name), name).catch(() => undefined);
-    if (!source) {
-      rows.push({ name, installed: true, missing: ['(invalid manifests)'], detector: '?', embedder: '?' });
+    const source = await readPackSource(join(modelsDir, name), name).catch((error: unknown) => errorMessage(error));
+    if (typeof source === 'string') {
+      rows.push({ name, installed: true, missing: [], detector: '?', embedder: '?', problem: source });
       continue;
     }
     const missing = [];
@@ -44,15 +48,21 @@ export async function listModels(modelsDir: string, catalogDir: string): Promise
   }
   for (const name of await listCatalog(catalogDir)) {
     if (installed.includes(name)) continue;
-    const source = await readPackSource(join(catalogDir, name), name);
+    const source = await readPackSource(join(catalogDir, name), name).catch((error: unknown) => errorMessage(error));
+    if (typeof source === 'string') {
+      rows.push({ name, installed: false, missing: [], detector: '?', embedder: '?', problem: source });
+      continue;
+    }
     rows.push({ name, installed: false, missing: [], ...describe(source), install: installCommand(source.pack, name, source.models.map((m) => m.manifest)) });
   }
   return rows;
 }
 
 export function formatListing(rows: readonly PackListing[]): string {
-  const state = (r: PackListing) =>
-    r.installed ? (r.missing.length ? `incomplete (missing ${r.missing.join(', ')})` : 'installed') : `not installed: npm run models -- ${r.install}`;
+  const state = (r: PackListing) => {
+    if (r.problem) return `${r.installed ? 'installed, invalid' : 'catalog entry invalid'}: ${r.problem}`;
+    return r.installed ? (r.missing.length ? `incomplete (missing ${r.missing.join(', ')})` : 'installed') : `not installed: npm run models -- ${r.install}`;
+  };
   return rows.map((r) => `${r.name}\n  detector  ${r.detector}\n  embedder  ${r.embedder}\n  state     ${state(r)}\n`).join('');
 }
 

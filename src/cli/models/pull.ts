@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../../inference/model-manifest.js';
 import { CliError, EXIT } from '../shared/cli-main.js';
@@ -19,6 +19,8 @@ export interface PullOptions {
   idleTimeoutMs?: number;
   log?: (line: string) => void;
 }
+
+const exists = async (path: string) => (await stat(path).catch(() => undefined)) !== undefined;
 
 /** Folder of the resumable partial downloads of a pack. */
 export const downloadsDir = (modelsDir: string, name: string): string => join(workDir(modelsDir), 'downloads', name);
@@ -54,9 +56,18 @@ export async function pullPack(options: PullOptions): Promise<string> {
   const parts = downloadsDir(options.modelsDir, options.name);
   await mkdir(parts, { recursive: true });
   const files = new Map<string, StagedFile>();
+  const unpinned: string[] = [];
   for (const { manifestFile, manifest } of source.models) {
     const download = manifest.download!;
     const partPath = join(parts, `${manifest.file}.part`);
+    if (manifest.sha256 === null) {
+      // Without a pinned sha256 nothing can tell whether bytes kept from an earlier run belong
+      // to the file the server sends now, so an unpinned file always starts from byte 0 (a run
+      // still resumes its own interrupted transfers).
+      if (await exists(partPath)) log(`${manifest.file}: unpinned, so the partial download of an earlier run is not resumed; starting again`);
+      await rm(partPath, { force: true });
+      unpinned.push(partPath);
+    }
     log(`${manifest.file}: downloading ${download.url}`);
     const result = await downloadResumable({
       url: download.url,
@@ -64,6 +75,7 @@ export async function pullPack(options: PullOptions): Promise<string> {
       size: download.size,
       retries: options.retries,
       idleTimeoutMs: options.idleTimeoutMs,
+      resumedByNextRun: manifest.sha256 !== null,
       log: (line) => log(`${manifest.file}: ${line}`),
     });
     const sha256 = await sha256File(partPath);
@@ -78,7 +90,16 @@ export async function pullPack(options: PullOptions): Promise<string> {
     log(`${manifest.file}: ${result.bytes} bytes in ${result.attempts} attempt(s)${resumed}, sha256 ${sha256}${manifest.sha256 === null ? ' (unpinned, recorded)' : ' (verified)'}`);
     files.set(manifest.file, { path: partPath, sha256, move: true });
   }
-  const target = await installPack({ modelsDir: options.modelsDir, source, files, replace: options.replace, log });
+  let target: string;
+  try {
+    target = await installPack({ modelsDir: options.modelsDir, source, files, replace: options.replace, log });
+  } catch (error) {
+    // A verified (pinned) download is kept for the next try; an unpinned one that did not install
+    // is deleted, so that the next run fetches it whole instead of building on it.
+    for (const path of unpinned) await rm(path, { force: true });
+    if (unpinned.length) log(`the unpinned download(s) were deleted: ${unpinned.join(', ')}`);
+    throw error;
+  }
   await rm(parts, { recursive: true, force: true });
   return target;
 }
