@@ -78,11 +78,12 @@ export async function evaluateMain(argv: string[]): Promise<number> {
   if (set.items.length === 0) throw new CliError('no query images found');
 
   let engine: QueryEngine;
+  const dataOptions = options.dataDir ? { dataDir: options.dataDir } : {};
+  const config = cliConfig(dataOptions);
   if (options.url) {
     engine = new HttpQueryEngine(new ApiClient(options.url, options.apiKey ?? (process.env.SPOTTER_API_KEY || undefined)), options.url);
   } else {
-    const dataOptions = options.dataDir ? { dataDir: options.dataDir } : {};
-    engine = new OfflineQueryEngine(await openOffline({ ...dataOptions, minQueue: options.readAhead + 1, mustExist: true }), resolve(cliConfig(dataOptions).dataDir));
+    engine = new OfflineQueryEngine(await openOffline({ ...dataOptions, minQueue: options.readAhead + 1, mustExist: true }), resolve(config.dataDir));
   }
   const interrupt = interruptSignal(() => process.stderr.write('\nstopping after the queries in flight (Ctrl-C again to quit at once)\n'));
   try {
@@ -99,6 +100,7 @@ export async function evaluateMain(argv: string[]): Promise<number> {
       leaveOneOut: options.split ?? false,
       threshold,
       readAhead: options.readAhead,
+      maxImageBytes: config.maxImageBytes,
       signal: interrupt.signal,
       onQuery: (r) => {
         if (!r.correct) wrong++;

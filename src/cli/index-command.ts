@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { ApiClient } from './shared/api-client.js';
 import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
 import { readImageList, scanLabelFolders, type ImageSet } from './shared/image-sources.js';
-import { openOffline } from './shared/offline-runtime.js';
+import { cliConfig, openOffline } from './shared/offline-runtime.js';
 import { Progress } from './shared/progress.js';
 import { importGalleryFile, type ImportSummary } from './indexing/gallery-import.js';
 import { HttpTarget } from './indexing/http-target.js';
@@ -77,7 +77,7 @@ async function readSource(options: IndexOptions): Promise<{ set: ImageSet; input
 async function openTarget(options: IndexOptions): Promise<IndexTarget> {
   if (options.url) {
     const apiKey = options.apiKey ?? process.env.SPOTTER_API_KEY;
-    return new HttpTarget(new ApiClient(options.url, apiKey || undefined), options.url, options.concurrency);
+    return new HttpTarget(new ApiClient(options.url, apiKey || undefined), options.url, options.concurrency, cliConfig().maxImageBytes);
   }
   const runtime = await openOffline({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.pack ? { pack: options.pack } : {}), minQueue: options.readAhead + 1 });
   return new OfflineTarget(runtime, { batchSize: options.batchSize, readAhead: options.readAhead });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +138,20 @@ describe('evaluate CLI', () => {
       expect(q.neighbours[0]!.similarity).toBeLessThan(0.999);
       expect(q.averagePrecision).toBe(1);
     }
+  });
+
+  it('refuses a query file over SPOTTER_MAX_IMAGE_BYTES before reading it', async () => {
+    const queries = join(list.root, 'queries');
+    copyFileSync(join(queries, 'eileen-crop.jpg'), join(queries, 'copy.jpg'));
+    // 2.2 GB, sparse: read whole, it would fail with ERR_FS_FILE_TOO_LARGE after filling memory.
+    writeFileSync(join(queries, 'huge.jpg'), '');
+    truncateSync(join(queries, 'huge.jpg'), 2.2e9);
+    writeFileSync(join(queries, 'large.txt'), 'copy.jpg\tEileen Collins\nhuge.jpg\tEileen Collins\n');
+    const report = join(tmp, 'large.json');
+    const run = await runCli('evaluate-command.js', ['--gallery', 'people', '--list', join(queries, 'large.txt'), '--report', report], env);
+    expect(run.code, run.stderr).toBe(0);
+    const { queries: records } = readJson<EvaluateReport & { queries: { code?: string; reason?: string }[] }>(report);
+    expect(records.map((q) => [q.source, q.status])).toEqual([['copy.jpg', 'ok'], ['huge.jpg', 'unreadable']]);
+    expect(records[1]).toMatchObject({ code: 'IMAGE_TOO_LARGE', reason: expect.stringContaining('the file is 2200000000 bytes') });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -141,6 +141,29 @@ describe('index and export CLIs', () => {
     expect(refused.stderr).toContain('EMBEDDER_MISMATCH');
   });
 
+  it('files over SPOTTER_MAX_IMAGE_BYTES are refused before they are read, in folder and list mode', async () => {
+    const dir = join(tmp, 'large');
+    mkdirSync(join(dir, 'Eileen Collins'), { recursive: true });
+    copyFileSync(join(list.root, 'gallery/eileen/orig.jpg'), join(dir, 'Eileen Collins/orig.jpg'));
+    // 2.2 GB, sparse: read whole, it would fail with ERR_FS_FILE_TOO_LARGE after filling memory.
+    writeFileSync(join(dir, 'Eileen Collins/huge.jpg'), '');
+    truncateSync(join(dir, 'Eileen Collins/huge.jpg'), 2.2e9);
+    writeFileSync(join(dir, 'list.txt'), 'Eileen Collins/orig.jpg\tEileen Collins\nEileen Collins/huge.jpg\tEileen Collins\n');
+    const runs = [
+      ['folder', ['--dir', dir]],
+      ['list', ['--list', join(dir, 'list.txt')]],
+    ] as const;
+    for (const [mode, input] of runs) {
+      const report = join(tmp, `large-${mode}.json`);
+      const run = await runCli('index-command.js', ['--gallery', `large-${mode}`, ...input, '--report', report], env);
+      expect(run.code, run.stderr).toBe(0);
+      const json = readJson<IndexReport>(report);
+      expect(json.counts).toEqual({ enrolled: 1, duplicate: 0, noSubject: 0, unreadable: 1, failed: 0 });
+      expect(json.failures).toMatchObject([{ source: 'Eileen Collins/huge.jpg', status: 'unreadable', code: 'IMAGE_TOO_LARGE' }]);
+      expect(json.failures[0]!.reason).toContain('the file is 2200000000 bytes, more than the limit of 20971520 bytes');
+    }
+  });
+
   it('index --import checks the whole file first: a bad line or a truncated .gz leaves the gallery as it was', async () => {
     const otherEnv = cliEnv(join(tmp, 'data-copy'));
     const lines = gunzipSync(readFileSync(join(tmp, 'faces.gallery.jsonl.gz'))).toString('utf8').trim().split('\n');
@@ -207,6 +230,11 @@ describe('index and export CLIs', () => {
     expect(again.code).toBe(0);
     const gallery = (await (await fetch(`${server.url}/v1/galleries/web`)).json()) as { entryCount: number; pack: string };
     expect(gallery).toMatchObject({ entryCount: 3, pack: 'face' });
+
+    // The byte limit is checked before a file is read and uploaded.
+    const large = await runCli('index-command.js', ['--gallery', 'web-large', '--pack', 'face', '--list', join(tmp, 'large/list.txt'), '--url', server.url, '--report', join(tmp, 'url-large.json')], env);
+    expect(large.code, large.stderr).toBe(0);
+    expect(readJson<IndexReport>(join(tmp, 'url-large.json')).failures).toMatchObject([{ source: 'Eileen Collins/huge.jpg', status: 'unreadable', code: 'IMAGE_TOO_LARGE' }]);
 
     server.child.kill('SIGTERM');
     await waitForExit(server.child);

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Box } from '../../core/types.js';
 import { sha256Hex } from '../../imaging/decode.js';
 import { mapAhead } from '../../pipeline/batch-ahead.js';
 import { classifyFailure } from '../indexing/index-report.js';
 import { untilAborted } from '../indexing/index-target.js';
+import { readImageFile } from '../shared/image-file.js';
 import type { ImageItem } from '../shared/image-sources.js';
 import { averagePrecision, distinctLabels, predict, type RankedQuery } from './metrics.js';
 import type { GalleryView, QueryEngine } from './query-engine.js';
@@ -50,6 +50,8 @@ export interface EvaluationInput {
   leaveOneOut: boolean;
   threshold: number;
   readAhead: number;
+  /** Files over this many bytes are refused (IMAGE_TOO_LARGE) before they are read. */
+  maxImageBytes: number;
   signal: AbortSignal;
   onQuery?: (record: QueryRecord) => void;
 }
@@ -78,7 +80,7 @@ export async function runQueries(input: EvaluationInput): Promise<EvaluationRun>
     const base = { source: item.source, path: item.path, label, neighbours: [], labelRank: null, averagePrecision: null, predicted: null, correct: false };
     let bytes: Buffer;
     try {
-      bytes = await readFile(item.path);
+      bytes = await readImageFile(item.path, input.maxImageBytes);
     } catch (error) {
       const { code, reason } = classifyFailure(error);
       return { record: { ...base, expected: label, status: 'unreadable', code, reason } };

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sha256Hex } from '../../imaging/decode.js';
 import { mapAhead } from '../../pipeline/batch-ahead.js';
 import { ApiError, type ApiClient } from '../shared/api-client.js';
 import { CliError } from '../shared/cli-main.js';
+import { readImageFile } from '../shared/image-file.js';
 import { classifyFailure, type ItemResult } from './index-report.js';
 import { entryMetadata, untilAborted, type IndexTarget, type LabelledItem } from './index-target.js';
 
@@ -15,6 +15,8 @@ export class HttpTarget implements IndexTarget {
     private readonly client: ApiClient,
     readonly where: string,
     private readonly concurrency: number,
+    /** The byte limit checked before a file is read (SPOTTER_MAX_IMAGE_BYTES of this machine). */
+    private readonly maxImageBytes: number,
   ) {}
 
   async prepare(gallery: string, pack: string | undefined, replace: boolean): Promise<{ pack: string; created: boolean }> {
@@ -42,7 +44,7 @@ export class HttpTarget implements IndexTarget {
       const base = { source: item.source, label: item.label };
       let bytes: Buffer;
       try {
-        bytes = await readFile(item.path);
+        bytes = await readImageFile(item.path, this.maxImageBytes);
       } catch (error) {
         return { ...base, ...classifyFailure(error) };
       }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Runtime } from '../../bootstrap.js';
 import { AppError } from '../../core/app-error.js';
@@ -8,6 +7,7 @@ import { enrolBatched, type EnrolJob } from '../../pipeline/batch-enrolment.js';
 import { embedderOf } from '../../pipeline/pipeline-types.js';
 import type { RecognitionOverrides } from '../../pipeline/recognition-options.js';
 import { CliError } from '../shared/cli-main.js';
+import { readImageFile } from '../shared/image-file.js';
 import { classifyFailure, type ItemResult } from './index-report.js';
 import { entryMetadata, untilAborted, type IndexTarget, type LabelledItem } from './index-target.js';
 
@@ -62,7 +62,7 @@ export class OfflineTarget implements IndexTarget {
     for (const item of items) {
       try {
         const label = validLabel(item.label, config.maxLabelLength);
-        jobs.push({ item, label, metadata: entryMetadata(item), load: () => readFile(item.path) });
+        jobs.push({ item, label, metadata: entryMetadata(item), load: () => readImageFile(item.path, config.maxImageBytes) });
       } catch (error) {
         yield { source: item.source, label: item.label, ...classifyFailure(error) };
       }
