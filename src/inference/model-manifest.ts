@@ -351,7 +351,8 @@ export function packDir(modelsDir: string, packName: string): string {
   return join(modelsDir, packName);
 }
 
-const isFile = async (path: string) => (await stat(path).catch(() => undefined))?.isFile() ?? false;
+/** True when `path` is a regular file (false when missing). */
+export const isFile = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
 /**
  * The `npm run models --` arguments that install a catalog pack: `import` when some model has

@@ -1,6 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  isFile,
   NO_DETECTOR,
   packDir,
   parseCatalogModelManifest,
@@ -22,8 +23,6 @@ export interface PackSource {
   pack: PackManifest;
   models: { manifestFile: string; manifest: CatalogModelManifest }[];
 }
-
-const isFile = async (path: string) => (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
 /** Reads a pack description folder (pack.json plus the manifests it names). */
 export async function readPackSource(dir: string, name: string): Promise<PackSource> {

@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installCommand } from '../../inference/model-manifest.js';
+import { installCommand, isFile } from '../../inference/model-manifest.js';
 import { OnnxSession } from '../../inference/onnx-session.js';
 import { listPacks } from '../../models/pack-loader.js';
 import { listCatalog, readPackSource, type PackSource } from './catalog.js';
@@ -19,8 +18,6 @@ export interface PackListing {
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-const isFile = async (path: string) => (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
 function describe(source: PackSource): { detector: string; embedder: string } {
   const byFile = new Map(source.models.map((m) => [m.manifestFile, m.manifest]));

@@ -1,6 +1,6 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256File } from '../../inference/model-manifest.js';
+import { isFile, sha256File } from '../../inference/model-manifest.js';
 import { CliError, EXIT } from '../shared/cli-main.js';
 import { readCatalogEntry } from './catalog.js';
 import { downloadResumable } from './download.js';
@@ -19,8 +19,6 @@ export interface PullOptions {
   idleTimeoutMs?: number;
   log?: (line: string) => void;
 }
-
-const exists = async (path: string) => (await stat(path).catch(() => undefined)) !== undefined;
 
 /** Folder of the resumable partial downloads of a pack. */
 export const downloadsDir = (modelsDir: string, name: string): string => join(workDir(modelsDir), 'downloads', name);
@@ -64,7 +62,7 @@ export async function pullPack(options: PullOptions): Promise<string> {
       // Without a pinned sha256 nothing can tell whether bytes kept from an earlier run belong
       // to the file the server sends now, so an unpinned file always starts from byte 0 (a run
       // still resumes its own interrupted transfers).
-      if (await exists(partPath)) log(`${manifest.file}: unpinned, so the partial download of an earlier run is not resumed; starting again`);
+      if (await isFile(partPath)) log(`${manifest.file}: unpinned, so the partial download of an earlier run is not resumed; starting again`);
       await rm(partPath, { force: true });
       unpinned.push(partPath);
     }
