@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -112,6 +112,38 @@ describe('index and export CLIs', () => {
       ['Chelsea/corrupt.jpg', 'IMAGE_DECODE_FAILED'],
       ['stray.jpg', 'NO_LABEL_FOLDER'],
     ]);
+  });
+
+  it('a second Ctrl-C ends the run at once with status 130 (no abort), keeping what was committed', async () => {
+    // 40 distinct files (the same photos with a few bytes after the JPEG's end), so that plenty
+    // of model work is in flight when the signals come.
+    const dir = join(tmp, 'twice');
+    const names = readdirSync(join(folder.dir, 'Eileen Collins'));
+    for (let i = 0; i < 40; i++) {
+      mkdirSync(join(dir, 'Eileen Collins'), { recursive: true });
+      const bytes = readFileSync(join(folder.dir, 'Eileen Collins', names[i % names.length]!));
+      writeFileSync(join(dir, 'Eileen Collins', `${i}.jpg`), Buffer.concat([bytes, Buffer.from(String(i))]));
+    }
+    const args = ['--gallery', 'twice', '--dir', dir, '--batch-size', '4', '--read-ahead', '8'];
+    const run = startCli('index-command.js', [...args, '--report', join(tmp, 'twice-1.json')], env, { shell: true });
+    const pid = Number(/cli pid (\d+)/.exec(await run.waitForStderr(/^cli pid \d+/))![1]);
+    // The second signal lands while the first one's in-flight images are still in the models,
+    // whose calls run in worker threads.
+    await run.waitForStderr(/index twice: [1-9]\d*\/40/);
+    process.kill(pid, 'SIGINT');
+    await run.waitForStderr(/stopping after the images in flight/);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    process.kill(pid, 'SIGINT');
+    const stopped = await run.done;
+    expect(stopped.stderr).not.toContain('terminate called');
+    expect(stopped.code, stopped.stderr).toBe(130);
+    // Ended at once: no summary, no report.
+    expect(stopped.stdout).toBe('');
+
+    // What was committed before is intact (a rerun skips it, as after SIGKILL above).
+    const exported = await runCli('export-command.js', ['--gallery', 'twice', '--out', join(tmp, 'twice.jsonl')], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(Number(/Exported (\d+) entr/.exec(exported.stdout)![1])).toBeGreaterThan(0);
   });
 
   it('export writes a portable file that index --import loads elsewhere without re-embedding', async () => {

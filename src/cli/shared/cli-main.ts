@@ -81,13 +81,13 @@ export function parsePositiveInt(name: string, max: number): (value: string) => 
 
 /**
  * Stops a long run cleanly on the first Ctrl-C / SIGTERM (the caller finishes what is in flight,
- * writes its report and exits 130); a second signal exits at once. Everything already stored is
- * committed, so even that loses nothing a rerun cannot redo.
+ * writes its report and exits 130); a second signal ends the process at once. Everything already
+ * stored is committed, so even that loses nothing a rerun cannot redo.
  */
 export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const handler = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+  const handler = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) endBySignal(signal);
     controller.abort();
     onFirst();
   };
@@ -100,6 +100,21 @@ export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dis
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/**
+ * Ends the process by `signal` itself, as if it had never been handled: the kernel stops it on
+ * the spot (the shell and `npm run` report 130 for SIGINT, 143 for SIGTERM). process.exit would
+ * first terminate the inference worker threads, and one stopped in the middle of an onnxruntime
+ * call aborts the process (SIGABRT, "terminate called after throwing an instance of
+ * 'Napi::Error'") instead of exiting. Nothing in memory needs saving: every enrolment is
+ * committed when it is counted.
+ */
+function endBySignal(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Only reached if the signal's default action is not to terminate (it was set to be ignored).
+  process.exit(EXIT.interrupted);
 }
 
 /**
