@@ -5,7 +5,7 @@ import { metricsText, summarise, sweepRows } from './evaluation/evaluation-summa
 import type { Objective } from './evaluation/metrics.js';
 import { HttpQueryEngine, OfflineQueryEngine, type QueryEngine } from './evaluation/query-engine.js';
 import { ApiClient } from './shared/api-client.js';
-import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
+import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parseGalleryName, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
 import { readImageList, scanLabelFolders } from './shared/image-sources.js';
 import { cliConfig, openOffline } from './shared/offline-runtime.js';
 import { Progress } from './shared/progress.js';
@@ -43,7 +43,7 @@ function parseObjective(value: string): Objective {
 
 function parseArgs(argv: string[]): EvaluateOptions {
   const program = newProgram('evaluate', 'Measure a gallery on labelled queries: recall@k, mAP, unknown rejection, threshold sweep, bad-case report.')
-    .requiredOption('--gallery <name>', 'gallery to evaluate')
+    .requiredOption('--gallery <name>', 'gallery to evaluate', parseGalleryName)
     .option('--list <file>', 'queries: one "path<TAB>label" per line; no label = not enrolled (unknown)')
     .option('--root <dir>', 'folder the list paths are relative to (default: the list file\'s folder)')
     .option('--dir <dir>', 'queries: one sub-folder per label')

@@ -1,5 +1,5 @@
 import { GALLERY_FILE_FORMAT, GALLERY_FILE_VERSION, writeGalleryFile } from './indexing/gallery-file.js';
-import { EXIT, isMain, newProgram, runMain, userPath } from './shared/cli-main.js';
+import { EXIT, isMain, newProgram, parseGalleryName, runMain, userPath } from './shared/cli-main.js';
 import { openOffline } from './shared/offline-runtime.js';
 
 interface ExportOptions {
@@ -11,7 +11,7 @@ interface ExportOptions {
 /** Writes a gallery (labels, metadata, boxes, vectors) to a portable file; see gallery-file.ts. */
 export async function exportMain(argv: string[]): Promise<number> {
   const program = newProgram('export', 'Write a gallery to a portable JSON Lines file that `npm run index -- --import FILE` loads elsewhere.')
-    .requiredOption('--gallery <name>', 'gallery to export')
+    .requiredOption('--gallery <name>', 'gallery to export', parseGalleryName)
     .option('--out <file>', 'output file; gzip-compressed when it ends in .gz (default <gallery>.gallery.jsonl)')
     .option('--data-dir <dir>', 'data folder (default SPOTTER_DATA_DIR)');
   program.parse(argv, { from: 'user' });

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { ApiClient } from './shared/api-client.js';
-import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
+import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parseGalleryName, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
 import { readImageList, scanLabelFolders, type ImageSet } from './shared/image-sources.js';
 import { cliConfig, openOffline } from './shared/offline-runtime.js';
 import { Progress } from './shared/progress.js';
@@ -30,7 +30,7 @@ export interface IndexOptions {
 
 function parseArgs(argv: string[]): IndexOptions {
   const program = newProgram('index', 'Enrol a folder or a PP-ShiTu list of images into a gallery, or import an exported gallery file.')
-    .option('--gallery <name>', 'gallery to fill (created when missing)')
+    .option('--gallery <name>', 'gallery to fill (created when missing)', parseGalleryName)
     .option('--pack <pack>', 'model pack of a new gallery (default SPOTTER_DEFAULT_PACK)')
     .option('--list <file>', 'list file: one "relative/path<TAB>label" per line')
     .option('--root <dir>', 'folder the list paths are relative to (default: the list file\'s folder)')

@@ -278,4 +278,22 @@ describe('index and export CLIs', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('exactly one of --list FILE, --dir DIR or --import FILE');
   });
+
+  it('an invalid gallery name exits 2 while the arguments are read, before any report is written', async () => {
+    // Reports default to reports/ under the folder npm was started in.
+    const cwd = join(tmp, 'bad-name-cwd');
+    mkdirSync(cwd);
+    const badEnv = { ...env, INIT_CWD: cwd };
+    const runs = [
+      await runCli('index-command.js', ['--gallery', 'x/../../escaped', '--list', list.galleryList], badEnv),
+      await runCli('evaluate-command.js', ['--gallery', 'x/../../escaped', '--list', list.queryList], badEnv),
+      await runCli('export-command.js', ['--gallery', '../escaped'], badEnv),
+    ];
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/^error: --gallery "(x\/)?\.\.\/(\.\.\/)?escaped": A gallery name is 1-64 characters/);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(tmp).filter((f) => f.includes('escaped'))).toEqual([]);
+  });
 });

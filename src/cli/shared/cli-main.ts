@@ -2,6 +2,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { checkGalleryName } from '../../gallery/gallery-validation.js';
 
 /** An error whose message is all the user needs (no stack): bad arguments, a locked folder. */
 export class CliError extends Error {
@@ -69,6 +70,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** `--gallery NAME`, checked while parsing: the name also makes up report file names. */
+export function parseGalleryName(value: string): string {
+  try {
+    checkGalleryName(value);
+  } catch (error) {
+    throw new CliError(`--gallery "${value}": ${(error as Error).message}`, EXIT.usage);
+  }
+  return value;
 }
 
 export function parsePositiveInt(name: string, max: number): (value: string) => number {
