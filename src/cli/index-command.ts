@@ -116,6 +116,7 @@ async function runIndex(options: IndexOptions, gallery: string, signal: AbortSig
     mode: target.mode,
     target: target.where,
     input,
+    replace: options.replace ?? false,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     seconds: round(seconds, 3),

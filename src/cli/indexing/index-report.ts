@@ -67,6 +67,8 @@ export interface IndexReport {
   mode: 'offline' | 'url';
   target: string;
   input: Record<string, string>;
+  /** The gallery was deleted and rebuilt (--replace). */
+  replace: boolean;
   startedAt: string;
   finishedAt: string;
   seconds: number;
@@ -96,7 +98,8 @@ export function summaryText(report: IndexReport, reportPath: string): string {
   if (report.galleryAfter) rows.push(['gallery now', `${plural(report.galleryAfter.entries, 'entry', 'entries')}, ${plural(report.galleryAfter.labels, 'label', 'labels')}`]);
   rows.push(['report', reportPath]);
   const head = report.interrupted
-    ? `Interrupted after ${report.processed} of ${report.total} images; run the same command again to continue.`
+    ? // Rerun with --replace would delete what this run enrolled; without it, it skips those images.
+      `Interrupted after ${report.processed} of ${report.total} images; run the same command${report.replace ? ' without --replace' : ''} again to continue.`
     : `Indexed ${report.processed} images into gallery "${report.gallery}" (pack ${report.pack}, ${report.mode === 'url' ? `via ${report.target}` : `data folder ${report.target}`}).`;
   const lines = [head, ...rows.map(([k, v]) => `  ${k.padEnd(20)}${v}`)];
   if (report.failures.length > 0) {
