@@ -41,10 +41,12 @@ export interface NewEntryRow {
 
 const COLUMNS = 'id, uuid, label, metadata, x1, y1, x2, y2, image_sha256, created_at';
 
+const parseMetadata = (text: string | null): Record<string, unknown> | null => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
+
 export const toEntry = (row: EntryRow): Entry => ({
   id: row.uuid,
   label: row.label,
-  metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+  metadata: parseMetadata(row.metadata),
   box: [row.x1, row.y1, row.x2, row.y2],
   imageSha256: row.image_sha256,
   createdAt: row.created_at,
@@ -88,7 +90,7 @@ export class EntryRepo {
         'SELECT id, vector FROM entries WHERE gallery_id = ? AND id > ? ORDER BY id LIMIT ?',
       ),
       vectorById: db.prepare<[number], Buffer>('SELECT vector FROM entries WHERE id = ?').pluck(),
-      hit: db.prepare<[number], { uuid: string; label: string }>('SELECT uuid, label FROM entries WHERE id = ?'),
+      hit: db.prepare<[number], { uuid: string; label: string; metadata: string | null }>('SELECT uuid, label, metadata FROM entries WHERE id = ?'),
       insertFeatures: db.prepare<[number, string, Buffer]>('INSERT INTO local_features (entry_id, verifier, data) VALUES (?, ?, ?)'),
       features: db.prepare<[number, string, string], Buffer>(
         `SELECT f.data FROM local_features f JOIN entries e ON e.id = f.entry_id
@@ -164,8 +166,9 @@ export class EntryRepo {
     return this.s.vectorById.get(id);
   }
 
-  hit(id: number): { uuid: string; label: string } | undefined {
-    return this.s.hit.get(id);
+  hit(id: number): { uuid: string; label: string; metadata: Record<string, unknown> | null } | undefined {
+    const row = this.s.hit.get(id);
+    return row && { ...row, metadata: parseMetadata(row.metadata) };
   }
 
   insertFeatures(entryId: number, verifier: string, data: Uint8Array): void {

@@ -238,7 +238,7 @@ export class GalleryStore {
     const hits: SearchHit[] = [];
     for (const { label, similarity } of index.search(vector, k, index.params.ef)) {
       const row = entries.hit(label);
-      if (row) hits.push({ entryId: row.uuid, label: row.label, similarity });
+      if (row) hits.push({ entryId: row.uuid, label: row.label, similarity, metadata: row.metadata });
     }
     return hits;
   }

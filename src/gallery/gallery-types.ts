@@ -86,6 +86,7 @@ export interface SearchHit {
   label: string;
   /** Inner product of unit vectors (= cosine), higher is closer. */
   similarity: number;
+  metadata: Record<string, unknown> | null;
 }
 
 /** One entry as it travels in a batch export or import, vector included. */

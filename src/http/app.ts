@@ -100,12 +100,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   metrics.register(app);
   // Answers any /v1 route may give, listed in the OpenAPI document beside its own: a malformed
-  // request, a missing key (when one is set), an internal error, not ready or overloaded. (The
-  // health routes answer in their own shapes.)
+  // request, a missing key (when one is set), an internal error, not ready or overloaded; a
+  // gallery, entry or pack not found (every route but the galleries' listing names one); a full
+  // disk for those that write. (The health routes answer in their own shapes.)
   app.addHook('onRoute', (route) => {
     const schema = route.schema as { response?: Record<number, unknown> } | undefined;
     if (!schema || !route.url.startsWith('/v1/')) return;
-    schema.response = { 400: errorResponse, ...(config.apiKey ? { 401: errorResponse } : {}), 500: errorResponse, 503: errorResponse, ...schema.response };
+    const methods = [route.method].flat();
+    const names = route.url !== '/v1/galleries' || methods.includes('POST');
+    const writes = route.url.startsWith('/v1/galleries') && methods.some((m) => m === 'POST' || m === 'PATCH' || m === 'DELETE') && !route.url.endsWith('/recognize');
+    schema.response = {
+      400: errorResponse,
+      ...(config.apiKey ? { 401: errorResponse } : {}),
+      ...(names ? { 404: errorResponse } : {}),
+      500: errorResponse,
+      503: errorResponse,
+      ...(writes ? { 507: errorResponse } : {}),
+      ...schema.response,
+    };
   });
 
   await app.register(async (scope) => {

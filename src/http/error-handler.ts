@@ -23,6 +23,12 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   ENOSPC: 'STORAGE_FULL',
 };
 
+/** Messages that say more than the framework's own (e.g. busboy's "reach files limit"). */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_FILES_LIMIT: 'one image per request: send each image in a request of its own (`npm run index` enrols whole folders)',
+  FST_FIELDS_LIMIT: 'too many form fields',
+};
+
 export interface ErrorBody {
   statusCode: number;
   code: ErrorCode;
@@ -43,7 +49,7 @@ function toAppError(err: FastifyError | Error): AppError {
   }
   const fastifyCode = (err as FastifyError).code;
   const mapped = fastifyCode ? FRAMEWORK_CODES[fastifyCode] : undefined;
-  if (mapped) return new AppError(mapped, err.message, { cause: err });
+  if (mapped) return new AppError(mapped, FRAMEWORK_MESSAGES[fastifyCode!] ?? err.message, { cause: err });
   // A malformed multipart body surfaces as a plain busboy Error with a 4xx statusCode or none.
   const status = (err as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) return new AppError('BAD_REQUEST', err.message, { cause: err });

@@ -19,7 +19,12 @@ export function imageBytes(value: unknown, limits: InputLimits): Buffer {
     if (value.length === 0) throw new AppError('IMAGE_EMPTY', 'the image file is zero bytes long');
     return value;
   }
-  if (typeof value === 'string') return decodeBase64Image(value, limits.maxImageBytes);
+  if (typeof value === 'string') {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value.slice(0, 64))) {
+      throw new AppError('IMAGE_BASE64_INVALID', "'image' is a URL: images are never fetched; send the bytes as a multipart file part or as base64 (or a data: URL)");
+    }
+    return decodeBase64Image(value, limits.maxImageBytes);
+  }
   throw new AppError('BAD_REQUEST', "'image' must be a file part or a base64 string");
 }
 
@@ -89,6 +94,8 @@ export function validBox(value: unknown): Box | undefined {
     throw new AppError('INVALID_BOX', 'box must be four finite numbers [x1, y1, x2, y2]');
   }
   const box = parts as Box;
-  if (!(box[0] < box[2] && box[1] < box[3])) throw new AppError('INVALID_BOX', 'box needs x1 < x2 and y1 < y2');
+  if (!(box[0] < box[2] && box[1] < box[3])) {
+    throw new AppError('INVALID_BOX', 'box needs x1 < x2 and y1 < y2: it is [x1, y1, x2, y2], two corners, not [x, y, width, height]');
+  }
   return box;
 }

@@ -34,7 +34,7 @@ export const galleryResponse = z.object({
   effective: z
     .object({
       threshold: z.number(), topK: z.number(), maxObjects: z.number(), minScore: z.number(), vote: z.boolean(), wholeImageFallback: z.boolean(),
-      subjects: z.string().optional(), proposals: z.number().optional(), proposalMinArea: z.number().optional(), verify: z.boolean().optional(),
+      subjects: z.string(), proposals: z.number(), proposalMinArea: z.number(), verify: z.boolean(),
     })
     .nullable()
     .describe('pack defaults < gallery settings; null while the pack is not loaded'),
@@ -48,12 +48,16 @@ export const galleryResponse = z.object({
 const imageField = z.any().optional().describe('multipart: the image file part; JSON: base64 string or data: URL');
 const jsonObjectOrString = z.union([z.record(z.string(), z.unknown()), z.string(), z.null()]);
 
-export const enrolBody = z.object({
-  image: imageField,
-  label: z.string().describe('Free text, any language; 1 to SPOTTER_MAX_LABEL_LENGTH characters'),
-  metadata: jsonObjectOrString.optional().describe('JSON object (a JSON string in multipart)'),
-  box: z.union([boxSchema, z.string()]).optional().describe('Enrol this region instead of the most confident detection'),
-});
+// Request bodies are strict: a misspelt option ("topk") or a field the service does not take
+// (a caller's "id") is refused with 400 rather than silently ignored.
+export const enrolBody = z
+  .object({
+    image: imageField,
+    label: z.string().describe('Free text, any language; 1 to SPOTTER_MAX_LABEL_LENGTH characters'),
+    metadata: jsonObjectOrString.optional().describe('JSON object (a JSON string in multipart); keep your own ids here: entry ids are assigned by the service'),
+    box: z.union([boxSchema, z.string()]).optional().describe('Enrol this region instead of the most confident detection'),
+  })
+  .strict();
 
 export const entryResponse = z.object({
   id: z.string(),
@@ -64,7 +68,10 @@ export const entryResponse = z.object({
   createdAt: z.string(),
 });
 
-export const enrolResponse = entryResponse.extend({ score: z.number(), timings: z.record(z.string(), z.number()) });
+export const enrolResponse = entryResponse.extend({
+  score: z.number().describe("the detector's confidence in the enrolled box, 0 to 1; 1 for a box given by the caller or the whole image"),
+  timings: z.record(z.string(), z.number()),
+});
 
 export const listEntriesQuery = z.object({
   label: z.string().max(10_000).optional(),
@@ -81,20 +88,37 @@ export const patchEntryBody = z
 
 export const labelsResponse = z.object({ labels: z.array(z.object({ label: z.string(), count: z.number() })) });
 
-export const recognizeBody = recognitionOverridesSchema.extend({ image: imageField });
+export const recognizeBody = recognitionOverridesSchema.extend({ image: imageField }).strict();
+/** /v1/detect: the detector's boxes, so only the detector's options. */
+export const detectBody = recognitionOverridesSchema.pick({ maxObjects: true, minScore: true }).extend({ image: imageField }).strict();
+/** /v1/embed: the subjects a recognition would search, so the options that choose them. */
+export const embedBody = recognitionOverridesSchema
+  .pick({ maxObjects: true, minScore: true, wholeImageFallback: true, subjects: true, proposals: true, proposalMinArea: true })
+  .extend({ image: imageField })
+  .strict();
 export const detectQuery = z.object({ pack: z.string().min(1).max(64).optional() });
 
-const matchSchema = z.object({ label: z.string(), similarity: z.number(), entryId: z.string() });
+const similarity = z.number().describe('cosine similarity of the embeddings, -1 to 1');
+const matchSchema = z.object({
+  label: z.string(),
+  similarity,
+  entryId: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable().describe("the entry's metadata, as enrolled"),
+});
 const timingsSchema = z.record(z.string(), z.number()).describe('milliseconds per stage');
-const detectedObject = z.object({ box: boxSchema, score: z.number(), className: z.string().optional() });
+const detectedObject = z.object({
+  box: boxSchema,
+  score: z.number().describe("the detector's confidence, 0 to 1; 1 for the whole image searched as a subject"),
+  className: z.string().optional().describe("the detector's class, where it has classes"),
+});
 
 export const recognizeResponse = z.object({
   width: z.number(),
   height: z.number(),
   objects: z.array(detectedObject.extend({
-    label: z.string().nullable(),
-    similarity: z.number().nullable(),
-    matches: z.array(matchSchema),
+    label: z.string().nullable().describe("the best match's label when it passes the threshold (or wins the vote), else null: unknown"),
+    similarity: similarity.nullable().describe('similarity of the best match; null when the gallery is empty'),
+    matches: z.array(matchSchema).describe('the top-k gallery entries, best first'),
     verified: z.object({ inliers: z.number() }).optional().describe('present when local-feature verification confirmed the label'),
   })),
   timings: timingsSchema,

@@ -2,6 +2,8 @@ export interface Match {
   entryId: string;
   label: string;
   similarity: number;
+  /** The entry's metadata as enrolled, so a client needs no second request per match. */
+  metadata: Record<string, unknown> | null;
 }
 
 export interface Decision {

@@ -95,13 +95,19 @@ export class RecognitionPipeline {
     });
   }
 
+  /**
+   * The detector's own boxes (score and count gated), never the whole image that a recognition
+   * may search besides them: a synthetic box would pass for the most confident detection.
+   */
   async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject>> {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
     return this.deps.limiter.admit(async (reserve) => {
       const image = await this.decodeAdmitted(bytes, reserve, timer);
-      const detections = await this.deps.limiter.run(() => this.subjects(pack, image, options, timer));
+      const detections = await this.deps.limiter.run(() =>
+        timer.time('detect', () => pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects })),
+      );
       return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
     });
   }
@@ -155,7 +161,7 @@ export class RecognitionPipeline {
         ...(features ? { localFeatures: features } : {}),
       }),
     );
-    return { entry, score: subject.score, timings: timer.result() };
+    return { entry, score: roundScore(subject.score), timings: timer.result() };
   }
 
   /**
@@ -176,7 +182,7 @@ export class RecognitionPipeline {
     const subject = await this.deps.limiter.run(async () => (box ? givenBox(box, image, this.deps.limits) : this.bestSubject(pack, image, options, timer)));
     const crop = await cropImage(image, subject.box);
     const features = stage ? await subjectFeatures(stage, crop) : undefined;
-    return { crop, box: roundBox(subject.box), score: subject.score, ...(features ? { localFeatures: features } : {}) };
+    return { crop, box: roundBox(subject.box), score: roundScore(subject.score), ...(features ? { localFeatures: features } : {}) };
   }
 
   /** Step 5 for the crops of many images: one batched embedder run, under the inference limiter. */
@@ -234,9 +240,11 @@ function givenBox(box: Box, image: RgbImage, limits: DecodeLimits): Detection {
 }
 
 const roundBox = (box: Box): Box => box.map((v) => Math.round(v * 100) / 100) as Box;
+/** Detector scores as every answer gives them: four decimals. */
+const roundScore = (score: number): number => Math.round(score * 1e4) / 1e4;
 
 function toObject(d: Detection): DetectedObject {
-  const object: DetectedObject = { box: roundBox(d.box), score: Math.round(d.score * 1e4) / 1e4 };
+  const object: DetectedObject = { box: roundBox(d.box), score: roundScore(d.score) };
   if (d.className !== undefined) object.className = d.className;
   return object;
 }

@@ -25,6 +25,17 @@ const WHOLE_IMAGE_IOU = 0.9;
 export const DEFAULT_PROPOSALS = 4;
 export const DEFAULT_PROPOSAL_MIN_AREA = 0.04;
 
+/** Every option with the value that applies when it is unset, as a gallery reports its `effective` settings. */
+export function explicitOptions(options: RecognitionOptions): Required<RecognitionOptions> {
+  return {
+    ...options,
+    subjects: options.subjects ?? 'detections',
+    proposals: options.proposals ?? DEFAULT_PROPOSALS,
+    proposalMinArea: options.proposalMinArea ?? DEFAULT_PROPOSAL_MIN_AREA,
+    verify: options.verify ?? false,
+  };
+}
+
 export function wholeImageBox(width: number, height: number): Detection {
   return { box: [0, 0, width, height], score: 1 };
 }

@@ -150,7 +150,7 @@ export async function verifyObjects(
   checked.sort((a, b) => b.inliers - a.inliers || b.candidate.similarity - a.candidate.similarity);
   const { candidate: winner, inliers, box } = checked[0]!;
   const verifiedIds = new Set(checked.map((c) => c.candidate.entryId));
-  const strip = ({ entryId, label, similarity }: Match): Match => ({ entryId, label, similarity });
+  const strip = ({ entryId, label, similarity, metadata }: Match): Match => ({ entryId, label, similarity, metadata });
   const matches = [...checked.map((c) => strip(c.candidate)), ...winner.from.matches.filter((m) => !verifiedIds.has(m.entryId))];
   const found: RecognizedObject = {
     box: box.map((v) => Math.round(v * 100) / 100) as Box,

@@ -57,6 +57,18 @@ describe('objects pack: box.png enrolled, box_in_scene.png recognised (HTTP)', (
     expect(g.embedder.dimension).toBe(88);
   });
 
+  it("/v1/detect gives the detector's boxes only; /v1/embed also the whole image a recognition searches", async () => {
+    const image = photo('coffee.png').toString('base64');
+    const detected = await post('/v1/detect', { image });
+    expect(detected.objects.length).toBeGreaterThan(0);
+    for (const o of detected.objects) {
+      expect(o.className).toEqual(expect.any(String));
+      expect(o.box).not.toEqual([0, 0, 600, 400]);
+    }
+    const embedded = await post('/v1/embed', { image });
+    expect(embedded.objects).toContainEqual(expect.objectContaining({ box: [0, 0, 600, 400], score: 1 }));
+  });
+
   it('enrols box.png as a whole image, with its local features stored beside the entry', async () => {
     const entry = await post('/v1/galleries/shelf/entries', { label: 'bastoncini', image: photo('box.png').toString('base64') }, 201);
     expect(entry.box).toEqual([0, 0, 324, 223]);

@@ -68,6 +68,47 @@ describe('recognition API (face pack)', () => {
     expect(result.timings.total).toBeGreaterThan(0);
   });
 
+  it("gives each match the entry's metadata, and every effective setting of the gallery", async () => {
+    const [object] = (await recognize(variants.cropped!)).objects;
+    expect(object.matches[0]).toEqual({ label: 'Eileen Collins', similarity: object.similarity, entryId, metadata: { mission: 'STS-93' } });
+    const gallery = (await t.app.inject({ url: '/v1/galleries/people' })).json();
+    expect(gallery.effective).toMatchObject({ subjects: 'detections', verify: false, proposals: 4, proposalMinArea: 0.04 });
+  });
+
+  it('refuses fields and options it does not take, instead of ignoring them', async () => {
+    const image = astronaut.toString('base64');
+    const typo = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/recognize', payload: { image, topk: 1 } });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('topk') });
+    const form = multipart({ label: 'Eileen Collins', id: 'emp-42' }, { image: { data: astronaut } });
+    const id = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/entries', ...form });
+    expect(id.statusCode).toBe(400);
+    expect(id.json().message).toContain('id');
+    const detectOnly = await t.app.inject({ method: 'POST', url: '/v1/detect?pack=face', payload: { image, threshold: 0.5 } });
+    expect(detectOnly.statusCode).toBe(400);
+    expect(detectOnly.json().message).toContain('threshold');
+  });
+
+  it('says what to do with two images in one request, an image URL or a box given as [x, y, width, height]', async () => {
+    const two = multipart({}, { image: { data: astronaut } });
+    const boundary = /boundary=(\S+)/.exec(two.headers['content-type'])![1]!;
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="b.png"\r\nContent-Type: image/png\r\n\r\n`),
+      astronaut,
+      Buffer.from('\r\n'),
+      two.payload,
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/recognize', headers: two.headers, payload: body });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^one image per request/);
+    const url = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/recognize', payload: { image: 'https://example.com/a.jpg' } });
+    expect(url.statusCode).toBe(400);
+    expect(url.json()).toMatchObject({ code: 'IMAGE_BASE64_INVALID', message: expect.stringContaining('images are never fetched') });
+    const box = await t.app.inject({ method: 'POST', url: '/v1/galleries/people/entries', payload: { label: 'x', image: astronaut.toString('base64'), box: [300, 100, 200, 150] } });
+    expect(box.statusCode).toBe(400);
+    expect(box.json().message).toContain('not [x, y, width, height]');
+  });
+
   it('finds no object in a photo without a face', async () => {
     const result = await recognize(photo('coffee.png'));
     expect(result.objects).toEqual([]);
@@ -165,6 +206,11 @@ describe('recognition API (face pack)', () => {
     expect(spec.paths['/healthz'].get.security).toEqual([]);
     expect(Object.keys(spec.paths['/v1/galleries/{name}/entries/{id}'].get.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '500', '503']));
     expect(spec.paths['/readyz'].get.security).toEqual([]);
+    expect(Object.keys(spec.paths['/readyz'].get.responses)).toEqual(expect.arrayContaining(['200', '503']));
+    expect(Object.keys(spec.paths['/v1/galleries/{name}/recognize'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '422']));
+    expect(Object.keys(spec.paths['/v1/galleries/{name}/entries'].post.responses)).toEqual(expect.arrayContaining(['201', '404', '409', '507']));
+    expect(Object.keys(spec.paths['/v1/galleries'].get.responses)).not.toContain('404');
+    expect(spec.paths['/v1/detect'].post.requestBody.content['application/json'].schema.properties).not.toHaveProperty('threshold');
     expect((await t.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { GalleryInfo } from '../../gallery/gallery-types.js';
 import { embedderOf } from '../../pipeline/pipeline-types.js';
 import { resolveOptions, type RecognitionOverrides } from '../../pipeline/recognition-options.js';
+import { explicitOptions } from '../../pipeline/subject-proposals.js';
 import type { AppDeps } from '../app-deps.js';
 import { createGalleryBody, errorResponse, galleryParams, galleryResponse, patchGalleryBody } from '../schemas.js';
 
@@ -14,7 +15,7 @@ export async function galleryRoutes(app: FastifyInstance, deps: AppDeps): Promis
   // read, edited or deleted; it has no effective settings until its pack is loaded again.
   const view = (g: GalleryInfo) => {
     const pack = deps.pipeline.loadedPack(g.pack);
-    return { ...g, packLoaded: pack !== undefined, effective: pack ? resolveOptions(pack.defaults, g.settings as RecognitionOverrides) : null };
+    return { ...g, packLoaded: pack !== undefined, effective: pack ? explicitOptions(resolveOptions(pack.defaults, g.settings as RecognitionOverrides)) : null };
   };
 
   r.post('/v1/galleries', {

@@ -164,8 +164,9 @@ describe('GalleryStore', () => {
       const e = add('old name', 1, v);
       const updated = store.updateEntry('faces', e.id, { label: 'new name' });
       expect(updated).toMatchObject({ id: e.id, label: 'new name', metadata: { n: 1 } });
+      expect(store.search('faces', v, 1)).toEqual([{ entryId: e.id, label: 'new name', similarity: expect.closeTo(1, 5), metadata: { n: 1 } }]);
       expect(store.updateEntry('faces', e.id, { metadata: null }).metadata).toBeNull();
-      expect(store.search('faces', v, 1)).toEqual([{ entryId: e.id, label: 'new name', similarity: expect.closeTo(1, 5) }]);
+      expect(store.search('faces', v, 1)).toEqual([{ entryId: e.id, label: 'new name', similarity: expect.closeTo(1, 5), metadata: null }]);
       expect(store.listLabels('faces')).toEqual([{ label: 'new name', count: 1 }]);
       const other = store.addEntry('faces', { label: 'x', box: box(1), imageSha256: sha(1), vector: vec() });
       expect(() => store.updateEntry('faces', other.id, { label: 'new name' })).toThrow(code('DUPLICATE_ENTRY'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/pipeline/decision.js';
 
-const m = (label: string, similarity: number, entryId = `${label}-${similarity}`) => ({ label, similarity, entryId });
+const m = (label: string, similarity: number, entryId = `${label}-${similarity}`) => ({ label, similarity, entryId, metadata: null });
 
 describe('decide', () => {
   it('gives no label without matches', () => {

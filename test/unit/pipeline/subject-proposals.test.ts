@@ -16,7 +16,7 @@ const obj = (box: [number, number, number, number], label: string | null, simila
   score,
   label,
   similarity,
-  matches: label ? [{ entryId: label, label, similarity }] : [],
+  matches: label ? [{ entryId: label, label, similarity, metadata: null }] : [],
 });
 
 describe('proposeSubjects', () => {

@@ -25,7 +25,7 @@ function stage(minSide?: number): VerificationStage & { extracted: GreyImage[] }
 }
 
 const object = (label: string | null): RecognizedObject => ({
-  box: [0, 0, 10, 10], score: 0.9, label, similarity: 0.5, matches: [{ entryId: 'e1', label: 'box', similarity: 0.5 }],
+  box: [0, 0, 10, 10], score: 0.9, label, similarity: 0.5, matches: [{ entryId: 'e1', label: 'box', similarity: 0.5, metadata: null }],
 });
 
 describe('subjectFeatures', () => {
