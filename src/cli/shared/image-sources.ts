@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { CliError } from './cli-main.js';
 
@@ -15,7 +16,7 @@ export interface ImageItem {
 /** A list line or folder entry that names no usable item; reported, never fatal. */
 export interface SourceProblem {
   source: string;
-  code: 'BAD_LIST_LINE' | 'NO_LABEL_FOLDER';
+  code: 'BAD_LIST_LINE' | 'NO_LABEL_FOLDER' | 'SYMLINK_LOOP';
   reason: string;
 }
 
@@ -79,7 +80,13 @@ export interface FolderOptions {
   unknownFolder?: string;
 }
 
-/** One sub-folder per label (the folder name), images at any depth below it. */
+/**
+ * One sub-folder per label (the folder name), images at any depth below it. Symbolic links to
+ * folders and to images are followed (a gallery is often assembled from links); a link to a
+ * folder that is already being walked (a loop) is reported as SYMLINK_LOOP and not followed.
+ * A link whose target is missing is listed when its name is an image's, so it is reported as
+ * unreadable rather than silently left out.
+ */
 export async function scanLabelFolders(dir: string, options: FolderOptions = {}): Promise<ImageSet> {
   const root = resolve(dir);
   let top;
@@ -90,28 +97,72 @@ export async function scanLabelFolders(dir: string, options: FolderOptions = {})
   }
   const items: ImageItem[] = [];
   const problems: SourceProblem[] = [];
+  const walk: Walk = { root, problems, ancestors: new Set([await folderId(root)]) };
   for (const entry of top.sort((a, b) => compare(a.name, b.name))) {
     if (entry.name.startsWith('.')) continue;
-    if (entry.isFile() && isImageFile(entry.name)) {
+    const path = join(root, entry.name);
+    const kind = await kindOf(entry, path);
+    if (kind !== 'folder' && isImageFile(entry.name)) {
       problems.push({ source: entry.name, code: 'NO_LABEL_FOLDER', reason: `${entry.name} is not inside a label folder` });
       continue;
     }
-    if (!entry.isDirectory()) continue;
+    if (kind !== 'folder') continue;
     const label = entry.name === options.unknownFolder ? null : entry.name;
-    for (const path of await imagesBelow(join(root, entry.name))) {
-      items.push({ source: relative(root, path).split(sep).join('/'), path, label });
+    for (const image of await imagesBelow(path, walk)) {
+      items.push({ source: sourceOf(root, image), path: image, label });
     }
   }
   return { items, problems };
 }
 
-async function imagesBelow(dir: string): Promise<string[]> {
+interface Walk {
+  root: string;
+  problems: SourceProblem[];
+  /** Device and inode of the folders on the current path, to see a link that loops back. */
+  ancestors: Set<string>;
+}
+
+type Kind = 'folder' | 'file' | 'missing' | 'other';
+
+/** What an entry is, seen through a symbolic link. */
+async function kindOf(entry: Dirent, path: string): Promise<Kind> {
+  if (entry.isDirectory()) return 'folder';
+  if (entry.isFile()) return 'file';
+  if (!entry.isSymbolicLink()) return 'other';
+  try {
+    const target = await stat(path);
+    return target.isDirectory() ? 'folder' : target.isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+const folderId = async (path: string): Promise<string> => {
+  const s = await stat(path);
+  return `${s.dev}:${s.ino}`;
+};
+
+const sourceOf = (root: string, path: string): string => relative(root, path).split(sep).join('/');
+
+async function imagesBelow(dir: string, walk: Walk): Promise<string[]> {
+  const id = await folderId(dir);
+  if (walk.ancestors.has(id)) {
+    const source = sourceOf(walk.root, dir);
+    walk.problems.push({ source, code: 'SYMLINK_LOOP', reason: `${source} links back to a folder above it; not followed` });
+    return [];
+  }
+  walk.ancestors.add(id);
   const found: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => compare(a.name, b.name))) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await imagesBelow(path)));
-    else if (entry.isFile() && isImageFile(entry.name)) found.push(path);
+  try {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => compare(a.name, b.name))) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      const kind = await kindOf(entry, path);
+      if (kind === 'folder') found.push(...(await imagesBelow(path, walk)));
+      else if ((kind === 'file' || kind === 'missing') && isImageFile(entry.name)) found.push(path);
+    }
+  } finally {
+    walk.ancestors.delete(id);
   }
   return found;
 }

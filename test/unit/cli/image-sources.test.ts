@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,5 +69,46 @@ describe('label folders', () => {
 
   it('a missing folder is a clear error', async () => {
     await expect(scanLabelFolders(join(dir, 'nope'))).rejects.toThrow(/cannot read the folder/);
+  });
+
+  it('follows links to label folders, sub-folders and images; a loop is reported and not followed', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'spotter-sources-targets-'));
+    const linked = await mkdtemp(join(tmpdir(), 'spotter-sources-links-'));
+    try {
+      for (const path of ['cats/x.jpg', 'cats/deeper/y.jpg', 'photos/z.jpeg', 'photos/w.jfif']) {
+        await mkdir(join(elsewhere, path, '..'), { recursive: true });
+        await writeFile(join(elsewhere, path), 'x');
+      }
+      await symlink(join(elsewhere, 'cats'), join(linked, 'Cat'));
+      await mkdir(join(linked, 'Eileen'));
+      await symlink(join(elsewhere, 'photos/z.jpeg'), join(linked, 'Eileen/z.jpeg'));
+      await symlink(join(elsewhere, 'photos'), join(linked, 'Eileen/more'));
+      await symlink(join(elsewhere, 'photos/gone.jpg'), join(linked, 'Eileen/gone.jpg'));
+      // Loops: back to the label folder, and back to --dir itself.
+      await symlink('..', join(linked, 'Eileen/up'));
+      await symlink(join(linked, 'Eileen'), join(elsewhere, 'cats/deeper/back'));
+      const { items, problems } = await scanLabelFolders(linked);
+      expect(items.map((i) => [i.source, i.label])).toEqual([
+        ['Cat/deeper/back/gone.jpg', 'Cat'],
+        ['Cat/deeper/back/more/w.jfif', 'Cat'],
+        ['Cat/deeper/back/more/z.jpeg', 'Cat'],
+        ['Cat/deeper/back/z.jpeg', 'Cat'],
+        ['Cat/deeper/y.jpg', 'Cat'],
+        ['Cat/x.jpg', 'Cat'],
+        ['Eileen/gone.jpg', 'Eileen'],
+        ['Eileen/more/w.jfif', 'Eileen'],
+        ['Eileen/more/z.jpeg', 'Eileen'],
+        ['Eileen/z.jpeg', 'Eileen'],
+      ]);
+      // The missing target is listed (and will be reported unreadable), under its link's path.
+      expect(items.find((i) => i.source === 'Eileen/gone.jpg')!.path).toBe(join(linked, 'Eileen/gone.jpg'));
+      expect(problems).toEqual([
+        { source: 'Cat/deeper/back/up', code: 'SYMLINK_LOOP', reason: 'Cat/deeper/back/up links back to a folder above it; not followed' },
+        { source: 'Eileen/up', code: 'SYMLINK_LOOP', reason: 'Eileen/up links back to a folder above it; not followed' },
+      ]);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+      await rm(linked, { recursive: true, force: true });
+    }
   });
 });
