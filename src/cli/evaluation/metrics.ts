@@ -144,19 +144,26 @@ export interface SuggestedThreshold {
 /** Width given to the two outer intervals, which are unbounded. */
 export const OUTER_INTERVAL = 0.05;
 
+/** Thresholds are cosine similarities: the gallery settings and --threshold take [-1, 1]. */
+const MIN_THRESHOLD = -1;
+const MAX_THRESHOLD = 1;
+
 /**
  * With s1 < ... < sm the distinct top-1 similarities, every threshold in (s(i-1), s(i)] makes the
  * same decisions, and so does every threshold above sm. The suggestion is the middle of the
  * interval with the best objective (the widest one on a tie, then the lowest), which leaves the
- * most room on both sides. The outer intervals count as OUTER_INTERVAL wide.
+ * most room on both sides. The outer intervals count as OUTER_INTERVAL wide, and no interval
+ * reaches past 1, the highest threshold a gallery takes: "reject all" is (sm, 1], and is no
+ * choice at all when sm is 1 (an exact match is accepted at every threshold).
  */
 export function suggestThreshold(queries: RankedQuery[], objective: Objective = 'accuracy'): SuggestedThreshold | null {
   const s = topSimilarities(queries);
   if (s.length === 0) return null;
   let best: { value: number; width: number; interval: [number, number] } | undefined;
   for (let i = 0; i <= s.length; i++) {
-    const lower = i === 0 ? s[0]! - OUTER_INTERVAL : s[i - 1]!;
-    const upper = i === s.length ? s[s.length - 1]! + OUTER_INTERVAL : s[i]!;
+    const lower = i === 0 ? Math.max(MIN_THRESHOLD, s[0]! - OUTER_INTERVAL) : s[i - 1]!;
+    const upper = i === s.length ? Math.min(MAX_THRESHOLD, s[s.length - 1]! + OUTER_INTERVAL) : s[i]!;
+    if (i === s.length && upper <= lower) continue;
     const point = operatingPoint(queries, i === s.length ? Number.POSITIVE_INFINITY : s[i]!);
     const value = objective === 'f1' ? point.f1 : point.accuracy;
     const width = upper - lower;

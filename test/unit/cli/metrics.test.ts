@@ -102,6 +102,26 @@ describe('open-set decisions', () => {
     expect(byF1.point.f1).toBeCloseTo(0.4, 12);
   });
 
+  it('never suggests a threshold above 1: "reject all" is (sm, 1]', () => {
+    // Every query is unknown, so rejecting all is best; the top similarity is 0.9924.
+    const unknown: RankedQuery[] = [
+      { expected: null, relevantCount: 0, neighbours: [n('A', 0.9924)] },
+      { expected: null, relevantCount: 0, neighbours: [n('A', 0.872)] },
+      { expected: null, relevantCount: 0, neighbours: [] },
+    ];
+    const s = suggestThreshold(unknown)!;
+    expect(s.interval).toEqual([0.9924, 1]);
+    expect(s.threshold).toBe(0.9962);
+    expect(s.point).toMatchObject({ accepted: 0, accuracy: 1 });
+    // An exact match (similarity 1) is accepted at every threshold a gallery takes, so "reject
+    // all" is not offered; the best reachable choice, (0.9924, 1], rejects the other one.
+    const exact: RankedQuery[] = [unknown[0]!, { expected: null, relevantCount: 0, neighbours: [n('A', 1)] }];
+    const e = suggestThreshold(exact)!;
+    expect(e.interval).toEqual([0.9924, 1]);
+    expect(e.threshold).toBe(0.9962);
+    expect(e.point).toMatchObject({ accepted: 1, accuracy: 0.5 });
+  });
+
   it('gives no suggestion when no query found a subject', () => {
     expect(suggestThreshold([{ expected: 'A', relevantCount: 1, neighbours: [] }])).toBeNull();
   });
