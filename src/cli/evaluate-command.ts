@@ -3,7 +3,7 @@ import { renderBadCaseReport } from './evaluation/bad-case-report.js';
 import { runQueries } from './evaluation/evaluation-run.js';
 import { metricsText, summarise, sweepRows } from './evaluation/evaluation-summary.js';
 import type { Objective } from './evaluation/metrics.js';
-import { HttpQueryEngine, OfflineQueryEngine, type QueryEngine } from './evaluation/query-engine.js';
+import { HttpQueryEngine, OfflineQueryEngine, SERVICE_MAX_DEPTH, type QueryEngine } from './evaluation/query-engine.js';
 import { ApiClient } from './shared/api-client.js';
 import { CliError, defaultReportPath, EXIT, interruptSignal, isMain, newProgram, parseGalleryName, parsePositiveInt, runMain, userPath, writeFileAtomic } from './shared/cli-main.js';
 import { readImageList, scanLabelFolders } from './shared/image-sources.js';
@@ -64,6 +64,9 @@ function parseArgs(argv: string[]): EvaluateOptions {
   const options = program.opts<EvaluateOptions>();
   for (const key of ['list', 'root', 'dir', 'galleryRoot', 'dataDir', 'report', 'html'] as const) if (options[key] !== undefined) options[key] = userPath(options[key]);
   if ((options.list === undefined) === (options.dir === undefined)) throw new CliError('give exactly one of --list FILE or --dir DIR', EXIT.usage);
+  if (options.url && options.depth > SERVICE_MAX_DEPTH) {
+    throw new CliError(`--depth is at most ${SERVICE_MAX_DEPTH} with --url (the service answers at most ${SERVICE_MAX_DEPTH} neighbours), got ${options.depth}`, EXIT.usage);
+  }
   return options;
 }
 

@@ -154,4 +154,11 @@ describe('evaluate CLI', () => {
     expect(records.map((q) => [q.source, q.status])).toEqual([['copy.jpg', 'ok'], ['huge.jpg', 'unreadable']]);
     expect(records[1]).toMatchObject({ code: 'IMAGE_TOO_LARGE', reason: expect.stringContaining('the file is 2200000000 bytes') });
   });
+
+  it('refuses --depth over 100 with --url (the service answers at most 100 neighbours) with exit 2', async () => {
+    // Refused while the arguments are read: the address is never contacted.
+    const run = await runCli('evaluate-command.js', ['--gallery', 'people', '--list', list.queryList, '--url', 'http://127.0.0.1:9', '--depth', '500'], env);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('error: --depth is at most 100 with --url');
+  });
 });

@@ -88,10 +88,13 @@ export class OfflineQueryEngine implements QueryEngine {
   }
 }
 
-/** A running service's recognize endpoint; its topK limit (100) bounds the depth. */
+/** The service's topK limit: with --url, the largest --depth. */
+export const SERVICE_MAX_DEPTH = 100;
+
+/** A running service's recognize endpoint; its topK limit bounds the depth. */
 export class HttpQueryEngine implements QueryEngine {
   readonly mode = 'url';
-  readonly maxDepth = 100;
+  readonly maxDepth = SERVICE_MAX_DEPTH;
   private name = '';
 
   constructor(
