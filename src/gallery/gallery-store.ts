@@ -16,6 +16,7 @@ import type {
   EntryPatch,
   GalleryInfo,
   GalleryLogger,
+  GalleryKey,
   GalleryRef,
   GalleryStoreOptions,
   ImportResult,
@@ -108,7 +109,7 @@ export class GalleryStore {
     indexes.drop(row.id, row.name);
   }
 
-  addEntry(gallery: string, input: AddEntryInput): Entry {
+  addEntry(gallery: GalleryKey, input: AddEntryInput): Entry {
     const { db, galleries, entries } = this.ready();
     const g = this.gallery(gallery);
     if (input.embedder && !check.sameBinding(bindingOf(g), input.embedder)) throw mismatch(g, input.embedder);
@@ -137,7 +138,7 @@ export class GalleryStore {
     }).immediate();
     if (rowid === undefined) {
       const existing = entries.sameCrop(g.id, input.label, input.imageSha256, input.box);
-      throw new DuplicateEntryError(existing?.uuid ?? 'unknown', gallery, input.label);
+      throw new DuplicateEntryError(existing?.uuid ?? 'unknown', g.name, input.label);
     }
     this.indexChanged(g.id, (index) => index.add(rowid, input.vector), 1);
     return toEntry({ id: rowid, ...row });
@@ -147,12 +148,12 @@ export class GalleryStore {
    * The entry's local features written by `verifier`, if it was enrolled with them (entries
    * enrolled while verification was off, or imported, have none).
    */
-  localFeatures(gallery: string, entryId: string, verifier: string): Uint8Array | undefined {
+  localFeatures(gallery: GalleryKey, entryId: string, verifier: string): Uint8Array | undefined {
     const blob = this.ready().entries.features(this.gallery(gallery).id, entryId, verifier);
     return blob ? new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength) : undefined;
   }
 
-  findDuplicate(gallery: string, label: string, imageSha256: string): Entry | null {
+  findDuplicate(gallery: GalleryKey, label: string, imageSha256: string): Entry | null {
     const row = this.ready().entries.sameImage(this.gallery(gallery).id, label, imageSha256);
     return row ? toEntry(row) : null;
   }
@@ -229,7 +230,7 @@ export class GalleryStore {
     return ids.length;
   }
 
-  search(gallery: string, vector: Float32Array, k: number): SearchHit[] {
+  search(gallery: GalleryKey, vector: Float32Array, k: number): SearchHit[] {
     const { entries, indexes } = this.ready();
     const g = this.gallery(gallery);
     if (!Number.isInteger(k) || k < 1) throw new AppError('BAD_REQUEST', 'k must be a positive integer.');
@@ -304,9 +305,13 @@ export class GalleryStore {
     return { ...toRef(row), entryCount: counts.entries, labelCount: counts.labels, localFeatureCount: entries.featureCount(row.id) };
   }
 
-  private gallery(name: string): GalleryRow {
+  private gallery(key: GalleryKey): GalleryRow {
+    const name = typeof key === 'object' && key !== null ? key.name : key;
     const row = typeof name === 'string' ? this.ready().galleries.byName(name) : undefined;
     if (!row) throw new AppError('GALLERY_NOT_FOUND', `No gallery named "${String(name)}".`);
+    if (typeof key === 'object' && key.id !== undefined && key.id !== row.id) {
+      throw new AppError('GALLERY_NOT_FOUND', `No gallery named "${name}" as this request found it: it was deleted (and made again) while the request ran.`);
+    }
     return row;
   }
 
@@ -323,6 +328,7 @@ export class GalleryStore {
 }
 
 const toRef = (row: GalleryRow): GalleryRef => ({
+  id: row.id,
   name: row.name,
   pack: row.pack,
   embedder: bindingOf(row),

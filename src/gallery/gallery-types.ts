@@ -8,7 +8,16 @@ export interface EmbedderBinding {
 }
 
 /** What a request needs to know of a gallery; cheap to read (no counting). */
+/**
+ * A gallery as a request addresses it: by name, and, when known, by the id it had when the
+ * request began. With the id, a gallery deleted and made again under the same name meanwhile is
+ * not written to or searched in its place: the request gets GALLERY_NOT_FOUND.
+ */
+export type GalleryKey = string | { name: string; id?: number };
+
 export interface GalleryRef {
+  /** Never reused: a gallery made again under the same name gets a new one. */
+  id: number;
   name: string;
   pack: string;
   embedder: EmbedderBinding;

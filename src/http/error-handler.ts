@@ -104,15 +104,16 @@ export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 
 /**
  * The one error handler: stable codes, fastify's shape, and no internals for 5xx. A request whose
- * client has gone (an upload cut off midway) is not the service's failure: it is logged at info
- * and counted as CLIENT_CLOSED.
+ * client has gone (an upload cut off midway, or a client that gave up waiting) is not the
+ * service's failure: it is logged at info and counted as CLIENT_CLOSED.
  */
 export function registerErrorHandler(app: FastifyInstance, count: ErrorCounter): void {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (request.raw.destroyed && !request.raw.complete) {
-      request.log.info({ reason: err.message }, 'client closed the connection before the request was complete');
+    // The connection is gone (mid-upload, or while the request waited or ran): no one to answer.
+    if (reply.raw.destroyed) {
+      request.log.info({ reason: err.message }, 'client closed the connection before the answer');
       count('CLIENT_CLOSED');
-      return reply.code(400).send(errorBody('BAD_REQUEST', 'the request was not received in full'));
+      return reply.code(400).send(errorBody('BAD_REQUEST', 'the client closed the connection'));
     }
     return answer(err, toAppError(err), request, reply, count);
   });

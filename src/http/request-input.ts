@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { AppError } from '../core/app-error.js';
 import { parseDecimal } from '../core/decimal.js';
 import type { Box } from '../core/types.js';
@@ -98,4 +99,15 @@ export function validBox(value: unknown): Box | undefined {
     throw new AppError('INVALID_BOX', 'box needs x1 < x2 and y1 < y2: it is [x1, y1, x2, y2], two corners, not [x, y, width, height]');
   }
   return box;
+}
+
+/**
+ * Aborts when the client's connection closes before its answer is sent: the request then leaves
+ * the inference queue (or is not run when its turn comes) instead of running for no one.
+ */
+export function clientGone(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  if (response.destroyed) controller.abort();
+  else response.once('close', () => response.writableFinished || controller.abort());
+  return controller.signal;
 }

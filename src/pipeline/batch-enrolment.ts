@@ -60,7 +60,7 @@ export async function* enrolBatched<J extends EnrolJob, E extends { id: string }
       const bytes = await job.load();
       const imageSha256 = sha256Hex(bytes);
       // Checked before any model runs, so a rerun over enrolled images costs a read and a hash.
-      const existing = sink.findDuplicate(gallery.name, job.label, imageSha256);
+      const existing = sink.findDuplicate(gallery, job.label, imageSha256);
       if (existing) return { job, outcome: { status: 'duplicate', entryId: existing.id } };
       const located = await pipeline.enrolmentCrop(bytes, gallery);
       return { job, located: { job, imageSha256, ...located } };
@@ -73,12 +73,12 @@ export async function* enrolBatched<J extends EnrolJob, E extends { id: string }
     const { job, imageSha256, box, score, localFeatures } = item;
     let entry: E;
     try {
-      entry = sink.addEntry(gallery.name, {
+      entry = sink.addEntry(gallery, {
         label: job.label, metadata: job.metadata ?? null, box, imageSha256, vector, embedder: embedderOf(pack), ...(localFeatures ? { localFeatures } : {}),
       });
     } catch (error) {
       // The same image twice in one run: the second is refused by the store's unique crop key.
-      const existing = isDuplicate(error) ? sink.findDuplicate(gallery.name, job.label, imageSha256) : null;
+      const existing = isDuplicate(error) ? sink.findDuplicate(gallery, job.label, imageSha256) : null;
       return existing ? { status: 'duplicate', entryId: existing.id } : { status: 'failed', error };
     }
     return { status: 'enrolled', entry, score };

@@ -42,7 +42,8 @@ export class InferenceLimiter {
    * always let through while no other request holds pixels, however large (the decoder's own
    * limit bounds it), so a lone request is never refused by this budget.
    */
-  async admit<T>(work: (reserve: ReservePixels) => Promise<T>): Promise<T> {
+  async admit<T>(work: (reserve: ReservePixels) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    refuseIfAborted(signal);
     if (this.admitted >= this.concurrency + this.maxQueue) throw this.overloaded();
     this.admitted++;
     let held = 0;
@@ -61,14 +62,32 @@ export class InferenceLimiter {
     }
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` when a model slot is free, waiting in the queue (bounded) until then. A request
+   * whose `signal` aborts (its client went away) leaves the queue at once, and one that is
+   * aborted by the time its turn comes gives the slot on without running.
+   */
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    refuseIfAborted(signal);
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.maxQueue) throw this.overloaded();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const turn = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        };
+        const leave = () => {
+          this.waiting.splice(this.waiting.indexOf(turn), 1);
+          reject(abandoned());
+        };
+        this.waiting.push(turn);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
     } else {
       this.active++;
     }
     try {
+      refuseIfAborted(signal);
       return await work();
     } finally {
       const next = this.waiting.shift();
@@ -80,4 +99,11 @@ export class InferenceLimiter {
   private overloaded(): AppError {
     return new AppError('OVERLOADED', `inference queue is full (${this.maxQueue} waiting)`, { retryAfterSeconds: this.retryAfterSeconds });
   }
+}
+
+/** The error of a request whose client has gone: nobody is left to answer, so it is not run. */
+const abandoned = () => new AppError('BAD_REQUEST', 'the client closed the connection; the request was dropped');
+
+function refuseIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abandoned();
 }

@@ -2,16 +2,23 @@ import type { Box, Metric, Pack } from '../core/types.js';
 import type { Match } from './decision.js';
 import type { RecognitionOverrides } from './recognition-options.js';
 
+/**
+ * A gallery as a request addresses it: by name, and, when known, by the id it had when the
+ * request began, so that a gallery deleted and made again under the same name while the request
+ * ran is not written to or searched in its place (GALLERY_NOT_FOUND instead).
+ */
+export type GalleryKey = string | { name: string; id?: number };
+
 /** What the cascade needs of a gallery index; the gallery layer provides it. */
 export interface VectorIndex {
-  search(gallery: string, vector: Float32Array, k: number): Match[];
+  search(gallery: GalleryKey, vector: Float32Array, k: number): Match[];
 }
 
 /** What enrolment needs of the durable store. */
 export interface EntrySink<E extends { id: string }> {
-  findDuplicate(gallery: string, label: string, imageSha256: string): E | null;
+  findDuplicate(gallery: GalleryKey, label: string, imageSha256: string): E | null;
   addEntry(
-    gallery: string,
+    gallery: GalleryKey,
     input: {
       label: string;
       metadata?: Record<string, unknown> | null;
@@ -51,6 +58,8 @@ export const embedderOf = (pack: Pack): EmbedderBinding => ({
 
 export interface GalleryRef {
   name: string;
+  /** The gallery's id in the store when the request began (see GalleryKey). */
+  id?: number;
   pack: string;
   /** The embedder the gallery's vectors came from; checked against the pack's. */
   embedder?: { embedderId: string; dimension: number };

@@ -58,7 +58,7 @@ export class RecognitionPipeline {
     return timer.time('decode', () => decodeImage(bytes, this.deps.limits, (width, height) => reserve(width * height)));
   }
 
-  async recognize(bytes: Buffer, gallery: GalleryRef, request?: RecognitionOverrides): Promise<ImageResult<RecognizedObject>> {
+  async recognize(bytes: Buffer, gallery: GalleryRef, request?: RecognitionOverrides, signal?: AbortSignal): Promise<ImageResult<RecognizedObject>> {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings, request);
     const timer = new StageTimer();
@@ -72,47 +72,46 @@ export class RecognitionPipeline {
         // 4. Crop and 5. embed every subject in one batched run.
         const vectors = await this.embedBoxes(pack, image, detections, timer);
         // 6. Search the gallery for each vector.
-        const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery.name, v, options.topK)));
+        const matches = timer.timeSync('search', () => vectors.map((v) => this.deps.index.search(gallery, v, options.topK)));
         // 7. Decide per box, 8. keep the best-matching boxes (NMS) as the reported objects.
         const decided = detections.map((d, i): RecognizedObject => {
           const m = matches[i] ?? [];
           return { ...toObject(d), ...decide(m, options.threshold, options.vote), matches: m };
         });
         return { decided, selected: selectObjects(decided, options) };
-      });
+      }, signal);
       // 9. Optionally verify the top candidates by local features and a homography, and re-rank.
       // The verifier has a thread of its own: the models are free for the next request meanwhile.
       const stage = this.deps.verification;
       const objects = !options.verify || !stage ? selected : await timer.time('verify', async () => {
         try {
-          return await verifyObjects(stage, gallery.name, image, decided, selected);
+          return await verifyObjects(stage, gallery, image, decided, selected);
         } catch (error) {
           stage.onError?.(error);
           return selected;
         }
       });
       return { width: image.width, height: image.height, objects, timings: timer.result() };
-    });
+    }, signal);
   }
 
   /**
    * The detector's own boxes (score and count gated), never the whole image that a recognition
    * may search besides them: a synthetic box would pass for the most confident detection.
    */
-  async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject>> {
+  async detect(bytes: Buffer, packName: string, request?: RecognitionOverrides, signal?: AbortSignal): Promise<ImageResult<DetectedObject>> {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
     return this.deps.limiter.admit(async (reserve) => {
       const image = await this.decodeAdmitted(bytes, reserve, timer);
-      const detections = await this.deps.limiter.run(() =>
-        timer.time('detect', () => pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects })),
-      );
+      const detect = () => pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects });
+      const detections = await this.deps.limiter.run(() => timer.time('detect', detect), signal);
       return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
-    });
+    }, signal);
   }
 
-  async embed(bytes: Buffer, packName: string, request?: RecognitionOverrides): Promise<ImageResult<DetectedObject & { vector: number[] }>> {
+  async embed(bytes: Buffer, packName: string, request?: RecognitionOverrides, signal?: AbortSignal): Promise<ImageResult<DetectedObject & { vector: number[] }>> {
     const pack = this.pack(packName);
     const options = resolveOptions(pack.defaults, request);
     const timer = new StageTimer();
@@ -122,9 +121,9 @@ export class RecognitionPipeline {
         const detections = await this.subjects(pack, image, options, timer);
         const vectors = await this.embedBoxes(pack, image, detections, timer);
         return detections.map((d, i) => ({ ...toObject(d), vector: Array.from(vectors[i] ?? []) }));
-      });
+      }, signal);
       return { width: image.width, height: image.height, objects, timings: timer.result() };
-    });
+    }, signal);
   }
 
   /**
@@ -132,15 +131,25 @@ export class RecognitionPipeline {
    * packs that allow it) the whole image. The same bytes under the same label are refused
    * before any model runs.
    */
-  async enrol<E extends { id: string }>(bytes: Buffer, gallery: GalleryRef, input: EnrolInput, sink: EntrySink<E>): Promise<{ entry: E; score: number; timings: Record<string, number> }> {
+  async enrol<E extends { id: string }>(
+    bytes: Buffer,
+    gallery: GalleryRef,
+    input: EnrolInput,
+    sink: EntrySink<E>,
+    signal?: AbortSignal,
+  ): Promise<{ entry: E; score: number; timings: Record<string, number> }> {
     const pack = this.packFor(gallery);
     const options = resolveOptions(pack.defaults, gallery.settings);
     const timer = new StageTimer();
     const imageSha256 = sha256Hex(bytes);
-    if (!input.box) {
-      const existing = sink.findDuplicate(gallery.name, input.label, imageSha256);
+    // Without a box, the same bytes under the same label are one subject whatever box the
+    // detector picks: refused before any model runs, and again just before the (synchronous)
+    // write, where no other enrolment can come between the check and the insert.
+    const refuseDuplicate = () => {
+      const existing = input.box ? null : sink.findDuplicate(gallery, input.label, imageSha256);
       if (existing) throw new AppError('DUPLICATE_ENTRY', `these image bytes are already enrolled under this label as entry ${existing.id}`);
-    }
+    };
+    refuseDuplicate();
     const stage = options.verify ? this.deps.verification : undefined;
     const { subject, vector, features } = await this.deps.limiter.admit(async (reserve) => {
       const image = await this.decodeAdmitted(bytes, reserve, timer);
@@ -149,18 +158,19 @@ export class RecognitionPipeline {
         const [crop] = await this.cropBoxes(image, [subject], timer);
         const [vector] = await timer.time('embed', () => pack.embedder.embed([crop!]));
         return { subject, crop: crop!, vector: vector! };
-      });
+      }, signal);
       // The local features come from the crop that was embedded.
       const features = stage ? await timer.time('features', () => subjectFeatures(stage, crop)) : undefined;
       return { subject, vector, features };
-    });
-    const entry = timer.timeSync('store', () =>
-      sink.addEntry(gallery.name, {
+    }, signal);
+    const entry = timer.timeSync('store', () => {
+      refuseDuplicate();
+      return sink.addEntry(gallery, {
         label: input.label, metadata: input.metadata ?? null, box: roundBox(subject.box), imageSha256, vector,
         embedder: embedderOf(pack),
         ...(features ? { localFeatures: features } : {}),
-      }),
-    );
+      });
+    });
     return { entry, score: roundScore(subject.score), timings: timer.result() };
   }
 

@@ -2,7 +2,7 @@ import { clampBox, iou } from '../core/geometry.js';
 import type { Box, RgbImage } from '../core/types.js';
 import { toGrey, type GreyImage } from '../imaging/grey.js';
 import type { Match } from './decision.js';
-import type { LocalFeatures, RecognizedObject } from './pipeline-types.js';
+import type { GalleryKey, LocalFeatures, RecognizedObject } from './pipeline-types.js';
 
 /**
  * Optional last stage of the cascade: geometric verification. Pooled CNN features confuse items
@@ -38,7 +38,7 @@ export interface LocalFeatureVerifier {
  * gallery store keeps them beside their entries; they are written with the entry, see enrol).
  */
 export interface LocalFeatureStore {
-  localFeatures(gallery: string, entryId: string, verifier: string): Uint8Array | undefined;
+  localFeatures(gallery: GalleryKey, entryId: string, verifier: string): Uint8Array | undefined;
 }
 
 export interface VerificationStage {
@@ -101,7 +101,7 @@ interface Candidate extends Match {
 }
 
 /** Entries worth checking: the best-similarity neighbours of every searched box, each once. */
-function candidatesOf(decided: readonly RecognizedObject[], gallery: string, stage: VerificationStage): (Candidate & { features: Uint8Array })[] {
+function candidatesOf(decided: readonly RecognizedObject[], gallery: GalleryKey, stage: VerificationStage): (Candidate & { features: Uint8Array })[] {
   const best = new Map<string, Candidate>();
   for (const object of decided) {
     for (const m of object.matches) {
@@ -125,7 +125,7 @@ function candidatesOf(decided: readonly RecognizedObject[], gallery: string, sta
  */
 export async function verifyObjects(
   stage: VerificationStage,
-  gallery: string,
+  gallery: GalleryKey,
   image: RgbImage,
   decided: readonly RecognizedObject[],
   selected: RecognizedObject[],

@@ -90,6 +90,28 @@ describe('server process', () => {
     expect(server.output()).toContain('"msg":"stopped"');
   });
 
+  it('drops queued requests whose clients have gone, so that they hold no queue slot', async () => {
+    server = await startServer({ SPOTTER_DATA_DIR: dataDir, SPOTTER_INFERENCE_CONCURRENCY: '1', SPOTTER_QUEUE_SIZE: '2' });
+    const body = JSON.stringify({ image: readFileSync(join(ROOT, 'test', 'fixtures', 'photos', 'astronaut.png')).toString('base64') });
+    const { hostname, port } = new URL(server.url);
+    const request = `POST /v1/detect?pack=face HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // Three clients send whole requests (one runs, two wait in the queue), then go away.
+    const clients = [0, 1, 2].map(() => connect(Number(port), hostname, function (this: ReturnType<typeof connect>) { this.write(request); }));
+    const queued = async () => Number(/^spotter_inference_queued (\d+)/m.exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1] ?? 0);
+    for (let tries = 0; (await queued()) < 2 && tries < 200; tries++) await new Promise((r) => setTimeout(r, 25));
+    expect(await queued()).toBe(2);
+    for (const client of clients) client.destroy();
+    for (let tries = 0; (await queued()) > 0 && tries < 200; tries++) await new Promise((r) => setTimeout(r, 25));
+    expect(await queued()).toBe(0);
+    // The queue is free for a client that is still there.
+    const fresh = await fetch(`${server.url}/v1/detect?pack=face`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(fresh.status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/spotter_errors_total\{code="CLIENT_CLOSED"\} [2-9]/);
+    server.child.kill('SIGTERM');
+    expect((await waitForExit(server.child)).code).toBe(0);
+  });
+
   it('refuses to start with an invalid setting, naming it', async () => {
     await expect(startServer({ SPOTTER_DATA_DIR: dataDir, PORT: 'eighty' }, 10_000)).rejects.toThrow(/port \(PORT\)/);
   });

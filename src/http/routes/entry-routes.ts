@@ -4,14 +4,14 @@ import { z } from 'zod';
 import type { GalleryRef } from '../../gallery/gallery-types.js';
 import type { RecognitionOverrides } from '../../pipeline/recognition-options.js';
 import type { AppDeps } from '../app-deps.js';
-import { imageBytes, validBox, validLabel, validMetadata } from '../request-input.js';
+import { clientGone, imageBytes, validBox, validLabel, validMetadata } from '../request-input.js';
 import {
   enrolBody, enrolResponse, entryParams, entryResponse, errorResponse, galleryParams, labelParams, labelsResponse,
   listEntriesQuery, listEntriesResponse, patchEntryBody,
 } from '../schemas.js';
 
-/** The gallery as the pipeline sees it (no entry counting on the hot path). */
-export const pipelineRef = (g: GalleryRef) => ({ name: g.name, pack: g.pack, embedder: g.embedder, settings: g.settings as RecognitionOverrides });
+/** The gallery as the pipeline sees it (no entry counting on the hot path), tied to its id as the request found it. */
+export const pipelineRef = (g: GalleryRef) => ({ name: g.name, id: g.id, pack: g.pack, embedder: g.embedder, settings: g.settings as RecognitionOverrides });
 
 export async function entryRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -30,7 +30,7 @@ export async function entryRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const metadata = validMetadata(request.body.metadata, config.maxMetadataBytes);
     const box = validBox(request.body.box);
     const bytes = imageBytes(request.body.image, config);
-    const result = await deps.pipeline.enrol(bytes, gallery, { label, metadata, box }, deps.galleries);
+    const result = await deps.pipeline.enrol(bytes, gallery, { label, metadata, box }, deps.galleries, clientGone(reply.raw));
     return reply.code(201).send({ ...result.entry, score: result.score, timings: result.timings });
   });
 

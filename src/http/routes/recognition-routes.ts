@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../app-deps.js';
-import { imageBytes } from '../request-input.js';
+import { clientGone, imageBytes } from '../request-input.js';
 import {
   detectBody, detectQuery, detectResponse, embedBody, embedResponse, errorResponse, galleryParams, recognizeBody, recognizeResponse,
 } from '../schemas.js';
@@ -17,10 +17,10 @@ export async function recognitionRoutes(app: FastifyInstance, deps: AppDeps, obs
 
   r.post('/v1/galleries/:name/recognize', {
     schema: { tags, summary: 'Detect, embed and look up every subject of an image', consumes, params: galleryParams, body: recognizeBody, response: { 200: recognizeResponse, ...errors, ...mismatch } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const gallery = pipelineRef(deps.galleries.getGalleryRef(request.params.name));
     const { image, ...options } = request.body;
-    const result = await deps.pipeline.recognize(imageBytes(image, deps.config), gallery, options);
+    const result = await deps.pipeline.recognize(imageBytes(image, deps.config), gallery, options, clientGone(reply.raw));
     observe('recognize', result.timings);
     return result;
   });
@@ -33,9 +33,10 @@ export async function recognitionRoutes(app: FastifyInstance, deps: AppDeps, obs
   for (const route of packRoutes) {
     r.post(`/v1/${route.name}`, {
       schema: { tags, summary: route.summary, consumes, querystring: detectQuery, body: route.body, response: { 200: route.response, ...errors } },
-    }, async (request) => {
+    }, async (request, reply) => {
       const { image, ...options } = request.body;
-      const result = await deps.pipeline[route.name](imageBytes(image, deps.config), request.query.pack ?? deps.config.defaultPack, options);
+      const pack = request.query.pack ?? deps.config.defaultPack;
+      const result = await deps.pipeline[route.name](imageBytes(image, deps.config), pack, options, clientGone(reply.raw));
       observe(route.name, result.timings);
       return result;
     });

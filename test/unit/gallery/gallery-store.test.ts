@@ -41,6 +41,7 @@ describe('GalleryStore', () => {
         labelCount: 0,
       });
       expect(store.getGalleryRef('faces')).toEqual({
+        id: expect.any(Number),
         name: 'faces',
         pack: 'face',
         embedder: binding(DIM),
@@ -119,6 +120,22 @@ describe('GalleryStore', () => {
       expect(() => store.addEntry('faces', { ...ok, embedder: binding(DIM, 'other') })).toThrow(code('EMBEDDER_MISMATCH'));
       expect(store.stats().entries).toBe(0);
       expect(store.addEntry('faces', { ...ok, embedder: binding(DIM) }).label).toBe('a');
+    });
+
+    it('a request holding a gallery by its id neither writes to nor searches a gallery made again under its name', () => {
+      const ref = store.getGalleryRef('faces');
+      const ok = { label: 'a', box: box(), imageSha256: sha(1), vector: vec() };
+      store.deleteGallery('faces');
+      store.createGallery({ name: 'faces', pack: 'face', embedder: binding(DIM) });
+      const stale = expect.objectContaining({ code: 'GALLERY_NOT_FOUND', message: expect.stringContaining('deleted (and made again) while the request ran') });
+      expect(() => store.addEntry(ref, ok)).toThrow(stale);
+      expect(() => store.search(ref, vec(), 1)).toThrow(stale);
+      expect(() => store.findDuplicate(ref, 'a', sha(1))).toThrow(stale);
+      expect(store.stats().entries).toBe(0);
+      const current = store.getGalleryRef('faces');
+      expect(current.id).not.toBe(ref.id);
+      expect(store.addEntry(current, ok).label).toBe('a');
+      expect(store.search({ name: 'faces' }, ok.vector, 1)).toHaveLength(1);
     });
 
     it('detects duplicates by label, image and box', () => {

@@ -26,6 +26,30 @@ describe('InferenceLimiter', () => {
     expect(limiter.inFlight).toBe(0);
   });
 
+  it('drops a request whose client has gone: out of the queue at once, never run, its slot passed on', async () => {
+    const limiter = new InferenceLimiter(1, 2);
+    const gate = deferred();
+    const ran: string[] = [];
+    const first = limiter.run(async () => { ran.push('first'); await gate.promise; });
+    const gone = new AbortController();
+    const abandoned = limiter.run(async () => { ran.push('abandoned'); }, gone.signal);
+    const later = new AbortController();
+    const third = limiter.run(async () => { ran.push('third'); }, later.signal);
+    expect(limiter.queued).toBe(2);
+    gone.abort();
+    await expect(abandoned).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('client closed the connection') });
+    expect(limiter.queued).toBe(1);
+    gate.resolve();
+    await Promise.all([first, third]);
+    expect(ran).toEqual(['first', 'third']);
+    expect(limiter.inFlight).toBe(0);
+    const aborted = AbortSignal.abort();
+    await expect(limiter.run(async () => ran.push('never'), aborted)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(limiter.admit(async () => ran.push('never'), aborted)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(ran).toEqual(['first', 'third']);
+    expect(limiter.inFlight).toBe(0);
+  });
+
   it('releases its slot when the work throws', async () => {
     const limiter = new InferenceLimiter(1, 0);
     await expect(limiter.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
