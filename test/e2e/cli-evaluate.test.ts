@@ -161,4 +161,15 @@ describe('evaluate CLI', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('error: --depth is at most 100 with --url');
   });
+
+  it('offline, a query over the decoded-pixel budget waits for its turn instead of being dropped', async () => {
+    // 300 000 pixels in flight hold one 512 x 512 photo at a time; 8 queries are read ahead.
+    const tight = cliEnv(join(tmp, 'data'), { SPOTTER_MAX_PIXELS_IN_FLIGHT: '300000' });
+    const report = join(tmp, 'tight.json');
+    const run = await runCli('evaluate-command.js', ['--gallery', 'people', '--list', list.queryList, '--read-ahead', '8', '--threshold', '0.87', '--report', report], tight);
+    expect(run.code, run.stderr).toBe(0);
+    const { metrics } = readJson<EvaluateReport>(report);
+    expect(metrics.queries).toMatchObject({ total: 10, evaluated: 10, known: 5, unknown: 5, noSubject: 3, unreadable: 0, failed: 0 });
+    expect(metrics.atThreshold).toMatchObject({ accepted: 6, correctlyLabelled: 4 });
+  });
 });

@@ -1,4 +1,5 @@
 import type { Runtime } from '../../bootstrap.js';
+import { AppError } from '../../core/app-error.js';
 import type { Box } from '../../core/types.js';
 import { resolveOptions } from '../../pipeline/recognition-options.js';
 import { pipelineGallery } from '../indexing/offline-target.js';
@@ -57,6 +58,9 @@ export class OfflineQueryEngine implements QueryEngine {
   readonly mode = 'offline';
   readonly maxDepth = 10_000;
   private ref: ReturnType<typeof pipelineGallery> | undefined;
+  private inFlight = 0;
+  /** Queries waiting for another one to finish (and give back its share of the pixel budget). */
+  private waiting: (() => void)[] = [];
 
   constructor(
     private readonly runtime: Runtime,
@@ -78,9 +82,30 @@ export class OfflineQueryEngine implements QueryEngine {
     return { name: gallery, pack: pack.name, threshold: resolveOptions(pack.defaults, ref.settings).threshold, entries };
   }
 
+  /**
+   * The decoded pixels of the queries in flight share a budget (SPOTTER_MAX_PIXELS_IN_FLIGHT);
+   * a query over it is refused with OVERLOADED, as the service answers 503. Where the HTTP client
+   * retries, this waits for another query to finish and tries again: a query is never dropped
+   * (a lone one is always let through, so waiting ends).
+   */
   async query(bytes: Buffer, _filename: string, k: number): Promise<QueryOutcome> {
-    const result = await this.runtime.pipeline.recognize(bytes, this.ref!, { topK: k });
-    return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches, verified }) => ({ box, score, neighbours: matches, verified: verified !== undefined })) };
+    for (let aloneRetries = 0; ; ) {
+      this.inFlight++;
+      let others = 0;
+      try {
+        const result = await this.runtime.pipeline.recognize(bytes, this.ref!, { topK: k });
+        return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches, verified }) => ({ box, score, neighbours: matches, verified: verified !== undefined })) };
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'OVERLOADED')) throw error;
+        others = this.inFlight - 1;
+        if (others === 0 && ++aloneRetries > 1) throw error;
+      } finally {
+        this.inFlight--;
+        for (const wake of this.waiting.splice(0)) wake();
+      }
+      // Those that held the pixels may all have finished meanwhile: then try again at once.
+      if (others > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
   }
 
   async close(): Promise<void> {
