@@ -91,7 +91,7 @@ export class OfflineQueryEngine implements QueryEngine {
   async query(bytes: Buffer, _filename: string, k: number): Promise<QueryOutcome> {
     for (let aloneRetries = 0; ; ) {
       this.inFlight++;
-      let others = 0;
+      let others: number;
       try {
         const result = await this.runtime.pipeline.recognize(bytes, this.ref!, { topK: k });
         return { width: result.width, height: result.height, objects: result.objects.map(({ box, score, matches, verified }) => ({ box, score, neighbours: matches, verified: verified !== undefined })) };
