@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: config.apiKey ? [{ apiKey: [] }] : [],
     },
     transform: jsonSchemaTransform,
+    transformObject: (documents) => describeImageParts('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject),
   });
   if (config.docs) await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -153,4 +154,38 @@ function multipartValues(body: unknown, fieldSize: number): Record<string, unkno
     values[name] = Array.isArray(part) ? part.map((p) => valueOf(name, p)) : valueOf(name, part);
   }
   return values;
+}
+
+type SchemaObject = { properties?: Record<string, unknown>; required?: string[] };
+type Operation = { requestBody?: { content?: Record<string, { schema?: SchemaObject }> } };
+
+/**
+ * One zod schema validates both bodies a route takes, so `image` (a file part in multipart, a
+ * base64 string in JSON) comes out untyped. The document says what each content type carries,
+ * which also gives the docs page a file chooser for multipart.
+ */
+function describeImageParts<T extends { paths?: unknown }>(document: T): T {
+  const image = {
+    'multipart/form-data': { type: 'string', format: 'binary', description: 'the image file (JPEG, PNG, WebP, GIF, TIFF, AVIF)' },
+    'application/json': { type: 'string', description: 'the image as base64, or a data: URL' },
+  } as const;
+  for (const methods of Object.values((document.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+    for (const operation of Object.values(methods)) {
+      const content = operation.requestBody?.content ?? {};
+      for (const [type, media] of Object.entries(content)) {
+        const schema = media.schema;
+        if (!schema?.properties || !('image' in schema.properties) || !(type in image)) continue;
+        // The content types share one media object: each gets its own copy.
+        content[type] = {
+          ...media,
+          schema: {
+            ...schema,
+            properties: { ...schema.properties, image: image[type as keyof typeof image] },
+            required: [...new Set([...(schema.required ?? []), 'image'])],
+          },
+        };
+      }
+    }
+  }
+  return document;
 }

@@ -211,6 +211,11 @@ describe('recognition API (face pack)', () => {
     expect(Object.keys(spec.paths['/v1/galleries/{name}/entries'].post.responses)).toEqual(expect.arrayContaining(['201', '404', '409', '507']));
     expect(Object.keys(spec.paths['/v1/galleries'].get.responses)).not.toContain('404');
     expect(spec.paths['/v1/detect'].post.requestBody.content['application/json'].schema.properties).not.toHaveProperty('threshold');
+    const enrol = spec.paths['/v1/galleries/{name}/entries'].post.requestBody.content;
+    expect(enrol['multipart/form-data'].schema.properties.image).toMatchObject({ type: 'string', format: 'binary' });
+    expect(enrol['application/json'].schema.properties.image).toMatchObject({ type: 'string' });
+    expect(enrol['application/json'].schema.properties.image).not.toHaveProperty('format');
+    expect(enrol['application/json'].schema.required).toEqual(expect.arrayContaining(['label', 'image']));
     expect((await t.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
