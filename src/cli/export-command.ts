@@ -1,6 +1,7 @@
 import { GALLERY_FILE_FORMAT, GALLERY_FILE_VERSION, writeGalleryFile } from './indexing/gallery-file.js';
 import { EXIT, isMain, newProgram, parseGalleryName, runMain, userPath } from './shared/cli-main.js';
 import { openOffline } from './shared/offline-runtime.js';
+import { plural } from './indexing/index-report.js';
 
 interface ExportOptions {
   gallery: string;
@@ -38,7 +39,7 @@ export async function exportMain(argv: string[]): Promise<number> {
     );
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(
-      `Exported ${count} entries (${info.labelCount} labels) of gallery "${info.name}" to ${out} in ${seconds.toFixed(1)} s.\n` +
+      `Exported ${plural(count, 'entry', 'entries')} (${plural(info.labelCount, 'label', 'labels')}) of gallery "${info.name}" to ${out} in ${seconds.toFixed(1)} s.\n` +
         `  embedder  ${info.embedder.embedderId} (${info.embedder.dimension}-D, ${info.embedder.metric}), pack ${info.pack}\n`,
     );
     return EXIT.ok;

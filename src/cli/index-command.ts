@@ -108,7 +108,9 @@ async function runIndex(options: IndexOptions, gallery: string, signal: AbortSig
   const seconds = (performance.now() - started) / 1000;
   const galleryAfter = await target.counts(gallery).catch(() => null);
   await target.close();
-  const processed = tally.processed - set.problems.length;
+  // List lines and files that name no usable image are counted (other failures) with the rest.
+  const processed = tally.processed;
+  const imagesDone = processed - set.problems.length;
   const report: IndexReport = {
     command: 'index',
     gallery,
@@ -120,8 +122,8 @@ async function runIndex(options: IndexOptions, gallery: string, signal: AbortSig
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     seconds: round(seconds, 3),
-    imagesPerSecond: round(seconds > 0 ? processed / seconds : 0, 2),
-    total: set.items.length,
+    imagesPerSecond: round(seconds > 0 ? imagesDone / seconds : 0, 2),
+    total: set.items.length + set.problems.length,
     processed,
     interrupted: signal.aborted || fatal !== undefined,
     counts: tally.counts,
@@ -131,7 +133,7 @@ async function runIndex(options: IndexOptions, gallery: string, signal: AbortSig
   };
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   if (fatal !== undefined) {
-    process.stderr.write(`report of the ${processed} images done before the error: ${reportPath}\n`);
+    process.stderr.write(`report of the ${plural(imagesDone, 'image', 'images')} done before the error: ${reportPath}\n`);
     throw fatal;
   }
   process.stdout.write(summaryText(report, reportPath));

@@ -107,6 +107,10 @@ describe('index and export CLIs', () => {
     expect(json.counts.enrolled).toBeGreaterThanOrEqual(1);
     expect(json.counts.enrolled + json.counts.duplicate).toBe(folder.enrollable);
     expect(json.galleryAfter).toEqual({ entries: folder.enrollable, labels: 2 });
+    // The image outside a label folder counts with the rest: the counts add up to the headline.
+    expect(json.total).toBe(folder.enrollable + 2);
+    expect(json.processed).toBe(Object.values(json.counts).reduce((a, b) => a + b, 0));
+    expect(resumed.stdout).toContain(`Indexed ${folder.enrollable + 2} images into gallery "faces"`);
     // The random-bytes .jpg is unreadable; the image outside a label folder is reported; notes.txt is ignored.
     expect(json.failures.map((f) => [f.source, f.code]).sort()).toEqual([
       ['Chelsea/corrupt.jpg', 'IMAGE_DECODE_FAILED'],
@@ -194,6 +198,17 @@ describe('index and export CLIs', () => {
       expect(json.failures).toMatchObject([{ source: 'Eileen Collins/huge.jpg', status: 'unreadable', code: 'IMAGE_TOO_LARGE' }]);
       expect(json.failures[0]!.reason).toContain('the file is 2200000000 bytes, more than the limit of 20971520 bytes');
     }
+  });
+
+  it('summaries use singular and plural, and a system error shows its code once', async () => {
+    const one = await runCli('export-command.js', ['--gallery', 'large-folder', '--out', join(tmp, 'one.jsonl')], env);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toContain('Exported 1 entry (1 label) of gallery "large-folder"');
+    writeFileSync(join(tmp, 'a-file'), '');
+    const bad = await runCli('export-command.js', ['--gallery', 'large-folder', '--out', join(tmp, 'a-file', 'x.jsonl')], env);
+    expect(bad.code).toBe(1);
+    // mkdir -p over a file: Node's message already starts with the code.
+    expect(bad.stderr).toMatch(/^error: EEXIST: file already exists, mkdir /);
   });
 
   it('index --import checks the whole file first: a bad line or a truncated .gz leaves the gallery as it was', async () => {

@@ -73,7 +73,9 @@ export interface IndexReport {
   finishedAt: string;
   seconds: number;
   imagesPerSecond: number;
+  /** Images, and list lines or files that name none (BAD_LIST_LINE, NO_LABEL_FOLDER, SYMLINK_LOOP). */
   total: number;
+  /** Those done: the sum of `counts`. */
   processed: number;
   interrupted: boolean;
   counts: Counts;
@@ -99,8 +101,8 @@ export function summaryText(report: IndexReport, reportPath: string): string {
   rows.push(['report', reportPath]);
   const head = report.interrupted
     ? // Rerun with --replace would delete what this run enrolled; without it, it skips those images.
-      `Interrupted after ${report.processed} of ${report.total} images; run the same command${report.replace ? ' without --replace' : ''} again to continue.`
-    : `Indexed ${report.processed} images into gallery "${report.gallery}" (pack ${report.pack}, ${report.mode === 'url' ? `via ${report.target}` : `data folder ${report.target}`}).`;
+      `Interrupted after ${report.processed} of ${plural(report.total, 'image', 'images')}; run the same command${report.replace ? ' without --replace' : ''} again to continue.`
+    : `Indexed ${plural(report.processed, 'image', 'images')} into gallery "${report.gallery}" (pack ${report.pack}, ${report.mode === 'url' ? `via ${report.target}` : `data folder ${report.target}`}).`;
   const lines = [head, ...rows.map(([k, v]) => `  ${k.padEnd(20)}${v}`)];
   if (report.failures.length > 0) {
     lines.push('Failures:');

@@ -46,7 +46,9 @@ export function runMain(main: () => Promise<number>): void {
       }
       const code = (error as { code?: unknown } | null)?.code;
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`error: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`);
+      // Node's system errors already start with their code ("EEXIST: file already exists, ...").
+      const prefix = typeof code === 'string' && !message.startsWith(`${code}:`) ? `${code}: ` : '';
+      process.stderr.write(`error: ${prefix}${message}\n`);
       if (process.env.SPOTTER_CLI_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
       process.exitCode = EXIT.failed;
     },
