@@ -153,6 +153,8 @@ describe('evaluate CLI', () => {
     const { queries: records } = readJson<EvaluateReport & { queries: { code?: string; reason?: string }[] }>(report);
     expect(records.map((q) => [q.source, q.status])).toEqual([['copy.jpg', 'ok'], ['huge.jpg', 'unreadable']]);
     expect(records[1]).toMatchObject({ code: 'IMAGE_TOO_LARGE', reason: expect.stringContaining('the file is 2200000000 bytes') });
+    // The headline counts what the numbers count; the unreadable query is named as left out.
+    expect(run.stdout).toMatch(/queries {15}1 \(1 known, 0 unknown; 0 without a subject\); left out: 1 unreadable, 0 failed\n/);
   });
 
   it('refuses --depth over 100 with --url (the service answers at most 100 neighbours) with exit 2', async () => {

@@ -79,7 +79,7 @@ td.l,th.l{text-align:left}.case{border:1px solid #ddd;border-radius:6px;padding:
 <p class="muted">Pack ${esc(gallery.pack)}, ${gallery.entries.size} entries. Generated ${esc(input.generatedAt)}.
 A query is wrong when its prediction at threshold ${metrics.threshold.toFixed(4)} differs from its true label
 (the nearest entry's label when its similarity reaches the threshold, else unknown).</p>
-<table><tr><th class="l">queries</th><td>${q.total} (${q.known} known, ${q.unknown} unknown, ${q.noSubject} without a subject, ${q.unreadable + q.failed} unreadable or failed)</td></tr>
+<table><tr><th class="l">queries</th><td>${q.evaluated} (${q.known} known, ${q.unknown} unknown, ${q.noSubject} without a subject)${q.unreadable + q.failed > 0 ? `; left out: ${q.unreadable + q.failed} unreadable or failed` : ''}</td></tr>
 <tr><th class="l">recall@1 / recall@5 / mAP@${metrics.depth}</th><td>${f3(metrics.recallAt1)} / ${f3(metrics.recallAt5)} / ${f3(metrics.mAP)}</td></tr>
 <tr><th class="l">accuracy / precision / recall / F1</th><td>${f3(metrics.atThreshold.accuracy)} / ${f3(metrics.atThreshold.precision)} / ${f3(metrics.atThreshold.recall)} / ${f3(metrics.atThreshold.f1)}</td></tr>
 <tr><th class="l">unknown rejection</th><td>${f3(metrics.unknownRejectionRate)}</td></tr>

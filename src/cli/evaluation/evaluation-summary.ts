@@ -80,9 +80,9 @@ export function sweepRows(ranked: RankedQuery[], metrics: EvaluationMetrics): Op
 export function metricsText(metrics: EvaluationMetrics, rows: OperatingPoint[]): string {
   const q = metrics.queries;
   const at = metrics.atThreshold;
-  const lines = [
-    `  queries               ${q.total} (${q.known} known, ${q.unknown} unknown; ${q.noSubject} without a subject, ${q.unreadable} unreadable, ${q.failed} failed)`,
-  ];
+  // Unreadable and failed queries are in no number below, so they are not in this count either.
+  const leftOut = q.unreadable + q.failed > 0 ? `; left out: ${q.unreadable} unreadable, ${q.failed} failed` : '';
+  const lines = [`  queries               ${q.evaluated} (${q.known} known, ${q.unknown} unknown; ${q.noSubject} without a subject)${leftOut}`];
   if (q.labelNotInGallery > 0) lines.push(`  note                  ${q.labelNotInGallery} labelled queries have no (other) entry of their label in the gallery; they count as unknown`);
   lines.push(
     `  recall@1              ${f3(metrics.recallAt1)}`,
