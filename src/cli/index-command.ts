@@ -44,7 +44,7 @@ function parseArgs(argv: string[]): IndexOptions {
     .option('--batch-size <n>', 'crops per embedder run (offline)', parsePositiveInt('--batch-size', 256), 16)
     .option('--read-ahead <n>', 'images read and decoded ahead of the models (offline)', parsePositiveInt('--read-ahead', 64), 4)
     .option('--concurrency <n>', 'requests in flight (--url)', parsePositiveInt('--concurrency', 64), 2)
-    .option('--report <file>', 'JSON report path (default reports/index-<gallery>-<time>.json)');
+    .option('--report <file>', 'JSON report path (default reports/index-<gallery>-<time>.json, with --import reports/import-<gallery>-<time>.json)');
   program.parse(argv, { from: 'user' });
   const options = program.opts<IndexOptions>();
   for (const key of ['list', 'root', 'dir', 'import', 'dataDir', 'report'] as const) if (options[key] !== undefined) options[key] = userPath(options[key]);

@@ -31,6 +31,14 @@ describe('PP-ShiTu list parsing', () => {
     expect(evaluating.items.map((i) => [i.source, i.label])).toEqual([['a.jpg', 'A'], ['b.jpg', null], ['c.jpg', null]]);
   });
 
+  it('takes paths as given: absolute, or out of the root with ../', () => {
+    const { items } = parseImageList('/elsewhere/a.jpg\tA\n../b.jpg\tB\n', root, { requireLabel: true });
+    expect(items).toEqual([
+      { source: '/elsewhere/a.jpg', path: resolve('/elsewhere/a.jpg'), label: 'A' },
+      { source: '../b.jpg', path: resolve(root, '../b.jpg'), label: 'B' },
+    ]);
+  });
+
   it('splits at the first delimiter only', () => {
     const { items } = parseImageList('a.jpg label with spaces\n', root, { delimiter: ' ', requireLabel: true });
     expect(items[0]!.label).toBe('label with spaces');
