@@ -136,7 +136,7 @@ describe('index and export CLIs', () => {
     await run.waitForStderr(/index twice: [1-9]\d*\/40/);
     process.kill(pid, 'SIGINT');
     await run.waitForStderr(/stopping after the images in flight/);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(pid, 'SIGINT');
     const stopped = await run.done;
     expect(stopped.stderr).not.toContain('terminate called');
