@@ -102,18 +102,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metrics.register(app);
   // Answers any /v1 route may give, listed in the OpenAPI document beside its own: a malformed
   // request, a missing key (when one is set), an internal error, not ready or overloaded; a
-  // gallery, entry or pack not found (every route but the galleries' listing names one); a full
-  // disk for those that write. (The health routes answer in their own shapes.)
+  // gallery, entry or pack not found (every route but the galleries' listing names one); a body
+  // that is neither JSON nor multipart for those that take one; a full disk for those that write.
+  // (The health routes answer in their own shapes.)
   app.addHook('onRoute', (route) => {
     const schema = route.schema as { response?: Record<number, unknown> } | undefined;
     if (!schema || !route.url.startsWith('/v1/')) return;
     const methods = [route.method].flat();
     const names = route.url !== '/v1/galleries' || methods.includes('POST');
     const writes = route.url.startsWith('/v1/galleries') && methods.some((m) => m === 'POST' || m === 'PATCH' || m === 'DELETE') && !route.url.endsWith('/recognize');
+    const takesBody = methods.some((m) => m === 'POST' || m === 'PATCH');
     schema.response = {
       400: errorResponse,
       ...(config.apiKey ? { 401: errorResponse } : {}),
       ...(names ? { 404: errorResponse } : {}),
+      ...(takesBody ? { 415: errorResponse } : {}),
       500: errorResponse,
       503: errorResponse,
       ...(writes ? { 507: errorResponse } : {}),

@@ -210,6 +210,8 @@ describe('recognition API (face pack)', () => {
     expect(Object.keys(spec.paths['/v1/galleries/{name}/recognize'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '422']));
     expect(Object.keys(spec.paths['/v1/galleries/{name}/entries'].post.responses)).toEqual(expect.arrayContaining(['201', '404', '409', '507']));
     expect(Object.keys(spec.paths['/v1/galleries'].get.responses)).not.toContain('404');
+    expect(Object.keys(spec.paths['/v1/galleries/{name}/entries/{id}'].patch.responses)).toEqual(expect.arrayContaining(['409', '415']));
+    expect(Object.keys(spec.paths['/v1/galleries'].post.responses)).toContain('415');
     expect(spec.paths['/v1/detect'].post.requestBody.content['application/json'].schema.properties).not.toHaveProperty('threshold');
     const enrol = spec.paths['/v1/galleries/{name}/entries'].post.requestBody.content;
     expect(enrol['multipart/form-data'].schema.properties.image).toMatchObject({ type: 'string', format: 'binary' });

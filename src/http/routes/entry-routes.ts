@@ -43,7 +43,10 @@ export async function entryRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   }, async (request) => deps.galleries.getEntry(request.params.name, request.params.id));
 
   r.patch('/v1/galleries/:name/entries/:id', {
-    schema: { tags, summary: 'Relabel an entry or edit its metadata (no re-embedding)', params: entryParams, body: patchEntryBody, response: { 200: entryResponse } },
+    schema: {
+      tags, summary: 'Relabel an entry or edit its metadata (no re-embedding)', params: entryParams, body: patchEntryBody,
+      response: { 200: entryResponse, 409: errorResponse },
+    },
   }, async (request) => {
     const { label, metadata } = request.body;
     return deps.galleries.updateEntry(request.params.name, request.params.id, {
