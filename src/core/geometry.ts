@@ -24,6 +24,9 @@ export function clampBox(box: Box, width: number, height: number): Box {
   return [cx(box[0]), cy(box[1]), cx(box[2]), cy(box[3])];
 }
 
+/** A box as answers give it: pixel coordinates to two decimals. */
+export const roundBox = (box: Box): Box => box.map((v) => Math.round(v * 100) / 100) as Box;
+
 export interface NmsOptions {
   /** A candidate is dropped when its IoU with a kept item is above this. */
   iouThreshold: number;

@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import { roundBox } from '../core/geometry.js';
 import type { Box, Detection, Pack, RgbImage } from '../core/types.js';
 import { cropImage } from '../imaging/crop.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, sha256Hex, type DecodedImage, type DecodeLimits } from '../imaging/decode.js';
@@ -105,8 +106,7 @@ export class RecognitionPipeline {
     const timer = new StageTimer();
     return this.deps.limiter.admit(async (reserve) => {
       const image = await this.decodeAdmitted(bytes, reserve, timer);
-      const detect = () => pack.detector.detect(image, { minScore: options.minScore, maxDetections: options.maxObjects });
-      const detections = await this.deps.limiter.run(() => timer.time('detect', detect), signal);
+      const detections = await this.deps.limiter.run(() => this.detectBoxes(pack, image, { ...options, subjects: 'detections' }, timer), signal);
       return { width: image.width, height: image.height, objects: detections.map(toObject), timings: timer.result() };
     }, signal);
   }
@@ -249,7 +249,6 @@ function givenBox(box: Box, image: RgbImage, limits: DecodeLimits): Detection {
   return { box, score: 1 };
 }
 
-const roundBox = (box: Box): Box => box.map((v) => Math.round(v * 100) / 100) as Box;
 /** Detector scores as every answer gives them: four decimals. */
 const roundScore = (score: number): number => Math.round(score * 1e4) / 1e4;
 

@@ -1,4 +1,4 @@
-import { clampBox, iou } from '../core/geometry.js';
+import { clampBox, iou, roundBox } from '../core/geometry.js';
 import type { Box, RgbImage } from '../core/types.js';
 import { toGrey, type GreyImage } from '../imaging/grey.js';
 import type { Match } from './decision.js';
@@ -153,7 +153,7 @@ export async function verifyObjects(
   const strip = ({ entryId, label, similarity, metadata }: Match): Match => ({ entryId, label, similarity, metadata });
   const matches = [...checked.map((c) => strip(c.candidate)), ...winner.from.matches.filter((m) => !verifiedIds.has(m.entryId))];
   const found: RecognizedObject = {
-    box: box.map((v) => Math.round(v * 100) / 100) as Box,
+    box: roundBox(box),
     score: winner.from.score,
     ...(winner.from.className === undefined ? {} : { className: winner.from.className }),
     label: winner.label,
