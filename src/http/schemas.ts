@@ -106,12 +106,11 @@ const matchSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).nullable().describe("the entry's metadata, as enrolled"),
 });
 const timingsSchema = z.record(z.string(), z.number()).describe('milliseconds per stage');
-const className = z.string().optional().describe("the detector's class, where it has classes");
 /** A subject that was searched or embedded: a detection, or the whole image. */
 const detectedObject = z.object({
   box: boxSchema,
   score: z.number().describe("the detector's confidence, 0 to 1; 1 for the whole image searched as a subject"),
-  className,
+  className: z.string().optional().describe("the detector's class, where it has classes"),
 });
 
 export const recognizeResponse = z.object({
@@ -128,7 +127,7 @@ export const recognizeResponse = z.object({
 export const detectResponse = z.object({
   width: z.number(),
   height: z.number(),
-  objects: z.array(z.object({ box: boxSchema, score: z.number().describe("the detector's confidence, 0 to 1"), className })),
+  objects: z.array(detectedObject.extend({ score: z.number().describe("the detector's confidence, 0 to 1") })),
   timings: timingsSchema,
 });
 export const embedResponse = z.object({
